@@ -1,0 +1,33 @@
+# The two set-up commands of the README: `make lab` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test install chromium bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -e ".[test]"
+
+lab: $(BIN)/python
+	$(BIN)/pip install -e ".[lab,widgets]"
+	$(BIN)/jupyter lab $(ALLOW_ROOT)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
+
+test: install chromium
+	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check maestro_jupyter maestro_cli tests bench
+
+clean:
+	rm -rf $(VENV) build dist labextension/node_modules labextension/lib maestro_jupyter/labextension

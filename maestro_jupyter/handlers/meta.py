@@ -1,0 +1,82 @@
+"""Server-wide routes: status, the OpenAPI document, export and import of the whole store."""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from .. import models as m
+from ..store import export_store, import_store
+from .base import MaestroHandler
+from .routing import Operation, Route
+
+
+class StatusHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.reply(self.store.status())
+
+
+class OpenAPIHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        from ..openapi import build_openapi
+        from . import api_routes
+
+        self.reply(build_openapi(api_routes(), self.base_url))
+
+
+class ExportHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.reply(export_store(self.store))
+
+
+class ImportHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    def post(self) -> None:
+        options = self.parse_query(m.ImportOptions)
+        data = self.parse(m.Export).model_dump(by_alias=True)
+        self.reply(import_store(self.store, data, options.on_conflict))
+
+
+routes = [
+    Route(
+        "status",
+        StatusHandler,
+        {
+            "get": Operation("Server version, store and counts", response=m.Status),
+        },
+    ),
+    Route(
+        "openapi.json",
+        OpenAPIHandler,
+        {
+            "get": Operation("This document", response=dict),
+        },
+    ),
+    Route(
+        "export",
+        ExportHandler,
+        {
+            "get": Operation("The whole store as portable JSON", response=m.Export),
+        },
+    ),
+    Route(
+        "import",
+        ImportHandler,
+        {
+            "post": Operation(
+                "Load an export atomically (onConflict=fail|skip|overwrite)",
+                query=m.ImportOptions,
+                body=m.Export,
+                response=m.ImportResult,
+                errors=(409,),
+            ),
+        },
+    ),
+]

@@ -1,0 +1,75 @@
+"""Projects: GET|POST projects, GET|PATCH|DELETE projects/{project_id}."""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from .. import models as m
+from .base import MaestroHandler
+from .routing import Operation, Route
+
+
+class ProjectsHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.reply({"items": self.store.list_projects(), "nextCursor": None})
+
+    @web.authenticated
+    @authorized
+    def post(self) -> None:
+        body = self.parse(m.ProjectCreate)
+        self.create("POST projects", lambda: self.store.create_project(**body.model_dump()))
+
+
+class ProjectHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    def get(self, project_id: str) -> None:
+        self.reply(self.store.get_project(project_id))
+
+    @web.authenticated
+    @authorized
+    def patch(self, project_id: str) -> None:
+        changes = self.parse(m.ProjectUpdate).changes()
+        self.reply(self.store.update_project(project_id, changes, self.if_match()))
+
+    @web.authenticated
+    @authorized
+    def delete(self, project_id: str) -> None:
+        self.store.delete_project(project_id)
+        self.reply(None, 204)
+
+
+routes = [
+    Route(
+        "projects",
+        ProjectsHandler,
+        {
+            "get": Operation("List projects", response=m.ProjectList),
+            "post": Operation(
+                "Create a project",
+                body=m.ProjectCreate,
+                response=m.Project,
+                status=201,
+                errors=(400, 422),
+                idempotent_create=True,
+            ),
+        },
+    ),
+    Route(
+        "projects/{project_id}",
+        ProjectHandler,
+        {
+            "get": Operation("Get a project", response=m.Project, errors=(404,)),
+            "patch": Operation(
+                "Update a project",
+                body=m.ProjectUpdate,
+                response=m.Project,
+                errors=(400, 404, 412, 422),
+            ),
+            "delete": Operation("Delete a project and everything in it", errors=(404, 409)),
+        },
+    ),
+]

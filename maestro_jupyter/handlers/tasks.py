@@ -1,0 +1,152 @@
+"""Tasks: collection, item, complete, block, children."""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from .. import models as m
+from .base import MaestroHandler
+from .routing import Operation, Route
+
+
+class TasksHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        query = self.parse_query(m.TaskQuery, multi=("status",))
+        items, cursor = self.store.list_tasks(
+            project_id=query.project_id,
+            status=query.status,
+            parent_id=query.parent_id,
+            q=query.q,
+            limit=query.limit,
+            cursor=query.cursor,
+            include_subtasks=query.include == "subtasks",
+        )
+        self.reply({"items": items, "nextCursor": cursor})
+
+    @web.authenticated
+    @authorized
+    def post(self) -> None:
+        body = self.parse(m.TaskCreate)
+        self.create("POST tasks", lambda: self.store.create_task(**body.model_dump()))
+
+
+class TaskHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    def get(self, task_id: str) -> None:
+        query = self.parse_query(m.TaskGetQuery)
+        self.reply(self.store.get_task(task_id, include_subtasks=query.include == "subtasks"))
+
+    @web.authenticated
+    @authorized
+    def patch(self, task_id: str) -> None:
+        changes = self.parse(m.TaskUpdate).changes()
+        self.reply(self.store.update_task(task_id, changes, self.if_match()))
+
+    @web.authenticated
+    @authorized
+    def delete(self, task_id: str) -> None:
+        query = self.parse_query(m.DeleteTaskQuery)
+        self.store.delete_task(task_id, recursive=query.recursive)
+        self.reply(None, 204)
+
+
+class CompleteHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    def post(self, task_id: str) -> None:
+        body = self.parse(m.TaskComplete)
+        self.reply(self.store.complete_task(task_id, body.message))
+
+
+class BlockHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    def post(self, task_id: str) -> None:
+        body = self.parse(m.TaskBlock)
+        self.reply(self.store.block_task(task_id, body.reason))
+
+
+class ChildrenHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    def get(self, task_id: str) -> None:
+        self.reply({"items": self.store.children(task_id), "nextCursor": None})
+
+
+routes = [
+    Route(
+        "tasks",
+        TasksHandler,
+        {
+            "get": Operation(
+                "List tasks (filters, cursor pagination)",
+                query=m.TaskQuery,
+                response=m.TaskList,
+                errors=(422,),
+            ),
+            "post": Operation(
+                "Create a task, with its subtasks",
+                body=m.TaskCreate,
+                response=m.Task,
+                status=201,
+                errors=(400, 404, 422),
+                idempotent_create=True,
+            ),
+        },
+    ),
+    Route(
+        "tasks/{task_id}",
+        TaskHandler,
+        {
+            "get": Operation(
+                "Get a task", query=m.TaskGetQuery, response=m.Task, errors=(404, 422)
+            ),
+            "patch": Operation(
+                "Update the named fields of a task",
+                body=m.TaskUpdate,
+                response=m.Task,
+                errors=(400, 404, 412, 422),
+            ),
+            "delete": Operation(
+                "Delete a task (recursive=true for its child tasks too)",
+                query=m.DeleteTaskQuery,
+                errors=(404, 409, 422),
+            ),
+        },
+    ),
+    Route(
+        "tasks/{task_id}/complete",
+        CompleteHandler,
+        {
+            "post": Operation(
+                "Mark a task completed",
+                body=m.TaskComplete,
+                response=m.Task,
+                errors=(400, 404, 422),
+            ),
+        },
+    ),
+    Route(
+        "tasks/{task_id}/block",
+        BlockHandler,
+        {
+            "post": Operation(
+                "Mark a task blocked, with a reason",
+                body=m.TaskBlock,
+                response=m.Task,
+                errors=(400, 404, 422),
+            ),
+        },
+    ),
+    Route(
+        "tasks/{task_id}/children",
+        ChildrenHandler,
+        {
+            "get": Operation("List a task's child tasks", response=m.TaskList, errors=(404,)),
+        },
+    ),
+]

@@ -1,0 +1,343 @@
+"""Wire models (pydantic v2): what requests may contain and what responses look like.
+
+Input models forbid unknown fields and bound every string, so bad input is refused with a 422
+that names the field before anything reaches the store. Output models document the responses
+(they feed the OpenAPI document); the store serialises rows to the same camelCase dicts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+TaskStatus = Literal["todo", "in_progress", "blocked", "completed", "cancelled"]
+Priority = Literal["low", "medium", "high", "urgent"]
+SessionStatus = Literal["spawning", "running", "needs_input", "completed", "failed", "stopped"]
+Role = Literal["worker", "orchestrator"]
+SpawnSource = Literal["ui", "cli", "notebook", "session", "api"]
+TimelineKind = Literal["progress", "blocked", "needs_input", "milestone", "error", "status"]
+
+TASK_STATUSES: tuple[str, ...] = TaskStatus.__args__  # type: ignore[attr-defined]
+SESSION_STATUSES: tuple[str, ...] = SessionStatus.__args__  # type: ignore[attr-defined]
+PRIORITY_RANK = {"low": 0, "medium": 1, "high": 2, "urgent": 3}
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_EXCEPT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_characters(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (newlines, tabs, escapes)")
+    return value
+
+
+def _no_control_except_whitespace(value: str) -> str:
+    if _CONTROL_EXCEPT_WHITESPACE.search(value):
+        raise ValueError("must not contain control characters other than newlines and tabs")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+Title = Annotated[
+    str,
+    Field(min_length=1, max_length=500),
+    AfterValidator(_no_control_characters),
+    AfterValidator(_not_blank),
+]
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=200),
+    AfterValidator(_no_control_characters),
+    AfterValidator(_not_blank),
+]
+Text = Annotated[str, Field(max_length=65_536), AfterValidator(_no_control_except_whitespace)]
+Message = Annotated[
+    str,
+    Field(min_length=1, max_length=10_000),
+    AfterValidator(_no_control_except_whitespace),
+    AfterValidator(_not_blank),
+]
+Label = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_control_characters)]
+Id = Annotated[str, Field(pattern=r"^[a-z]+_\w{1,64}$", max_length=80)]
+Path = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_no_control_characters)]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client named, snake_case (a PATCH changes only those)."""
+        return self.model_dump(exclude_unset=True)
+
+
+# -- requests ---------------------------------------------------------------------------------
+class ProjectCreate(WireModel):
+    name: Name
+    working_dir: Path | None = None
+    description: Text = ""
+
+
+class ProjectUpdate(WireModel):
+    name: Name | None = None
+    working_dir: Path | None = None
+    description: Text | None = None
+
+
+class SubtaskCreate(WireModel):
+    title: Title
+    description: Text = ""
+    completed: bool = False
+
+
+class SubtaskUpdate(WireModel):
+    title: Title | None = None
+    description: Text | None = None
+    completed: bool | None = None
+    position: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+
+
+class TaskCreate(WireModel):
+    title: Title
+    description: Text = ""
+    project_id: Id | None = None
+    parent_id: Id | None = None
+    status: TaskStatus = "todo"
+    priority: Priority = "medium"
+    blocked_reason: Text | None = None
+    dependencies: Annotated[list[Id], Field(max_length=200)] = []
+    labels: Annotated[list[Label], Field(max_length=50)] = []
+    subtasks: Annotated[list[SubtaskCreate], Field(max_length=500)] = []
+
+
+class TaskUpdate(WireModel):
+    title: Title | None = None
+    description: Text | None = None
+    parent_id: Id | None = None
+    status: TaskStatus | None = None
+    priority: Priority | None = None
+    blocked_reason: Text | None = None
+    dependencies: Annotated[list[Id], Field(max_length=200)] | None = None
+    labels: Annotated[list[Label], Field(max_length=50)] | None = None
+
+
+class TaskComplete(WireModel):
+    message: Message | None = None
+
+
+class TaskBlock(WireModel):
+    reason: Message
+
+
+class TimelineCreate(WireModel):
+    kind: TimelineKind = "progress"
+    message: Message
+    session_id: Id | None = None
+
+
+class SessionUpdate(WireModel):
+    name: Name | None = None
+    status: Literal["running", "needs_input"] | None = None
+
+
+class SpawnRequest(WireModel):
+    task_ids: Annotated[list[Id], Field(min_length=1, max_length=50)]
+    project_id: Id | None = None
+    role: Role = "worker"
+    skills: Annotated[list[Name], Field(max_length=50)] | None = None
+    agent: Name | None = None
+    name: Name | None = None
+    cwd: Path | None = None
+    prompt: Text | None = None
+    parent_session_id: Id | None = None
+    spawn_source: SpawnSource = "api"
+    cols: Annotated[int, Field(ge=20, le=1000)] | None = None
+    rows: Annotated[int, Field(ge=5, le=500)] | None = None
+
+
+class ImportOptions(WireModel):
+    on_conflict: Literal["fail", "skip", "overwrite"] = "fail"
+
+
+# -- queries ----------------------------------------------------------------------------------
+class Page(WireModel):
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    cursor: Annotated[str, Field(max_length=500)] | None = None
+
+
+class TaskQuery(Page):
+    project_id: Id | None = None
+    status: list[TaskStatus] | None = None
+    parent_id: Id | Literal["null"] | None = None
+    q: Annotated[str, Field(max_length=500)] | None = None
+    include: Literal["subtasks"] | None = None
+
+
+class TaskGetQuery(WireModel):
+    include: Literal["subtasks"] | None = None
+
+
+class SessionQuery(Page):
+    status: list[SessionStatus] | None = None
+    task_id: Id | None = None
+
+
+class DeleteTaskQuery(WireModel):
+    recursive: bool = False
+
+
+# -- responses --------------------------------------------------------------------------------
+class Project(WireModel):
+    id: str
+    name: str
+    working_dir: str | None
+    description: str
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class Subtask(WireModel):
+    id: str
+    task_id: str
+    title: str
+    description: str
+    completed: bool
+    position: int
+    created_at: str
+    updated_at: str
+    completed_at: str | None
+    version: int
+
+
+class Task(WireModel):
+    id: str
+    project_id: str
+    parent_id: str | None
+    title: str
+    description: str
+    status: TaskStatus
+    priority: Priority
+    blocked_reason: str | None
+    dependencies: list[str]
+    labels: list[str]
+    session_ids: list[str]
+    subtask_count: int
+    subtasks_completed: int
+    subtasks: list[Subtask] | None = None
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    completed_at: str | None
+    version: int
+
+
+class TimelineEntry(WireModel):
+    id: str
+    task_id: str
+    session_id: str | None
+    kind: TimelineKind
+    message: str
+    at: str
+
+
+class Session(WireModel):
+    id: str
+    project_id: str
+    name: str
+    task_ids: list[str]
+    role: Role
+    skills: list[str]
+    agent: str
+    status: SessionStatus
+    terminal_name: str | None
+    cwd: str | None
+    exit_code: int | None
+    parent_session_id: str | None
+    spawn_source: SpawnSource
+    agent_session_id: str | None
+    created_at: str
+    started_at: str | None
+    ended_at: str | None
+    last_activity: str | None
+    version: int
+
+
+class _Items(WireModel):
+    next_cursor: str | None = None
+
+
+class ProjectList(_Items):
+    items: list[Project]
+
+
+class TaskList(_Items):
+    items: list[Task]
+
+
+class SubtaskList(_Items):
+    items: list[Subtask]
+
+
+class TimelineList(_Items):
+    items: list[TimelineEntry]
+
+
+class SessionList(_Items):
+    items: list[Session]
+
+
+class Counts(WireModel):
+    projects: int
+    tasks: dict[str, int]
+    sessions: dict[str, int]
+
+
+class Status(WireModel):
+    version: str
+    schema_version: int
+    store: dict[str, str]
+    counts: Counts
+    last_seq: int
+
+
+class Export(WireModel):
+    """The whole store in portable form (`maestro export` / `maestro import`)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    format: Literal["maestro-export"] = "maestro-export"
+    schema_version: int
+    exported_at: str | None = None
+    projects: list[Project] = []
+    tasks: list[Task] = []
+    subtasks: list[Subtask] = []
+    timeline: list[TimelineEntry] = []
+    sessions: list[Session] = []
+
+
+class ImportResult(WireModel):
+    created: dict[str, int]
+    skipped: dict[str, int]
+    overwritten: dict[str, int]
+
+
+class Error(BaseModel):
+    error: str
+    message: str
+    details: dict[str, Any]
+
+
+def validation_details(exc: ValidationError) -> dict[str, Any]:
+    """pydantic's errors as `{"errors": [{"field", "message"}]}`, with camelCase field paths."""
+    errors = []
+    for error in exc.errors(include_url=False, include_input=False):
+        field = ".".join(to_camel(str(p)) if isinstance(p, str) else str(p) for p in error["loc"])
+        errors.append({"field": field or "body", "message": error["msg"]})
+    return {"errors": errors}

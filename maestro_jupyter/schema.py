@@ -1,0 +1,151 @@
+"""Database tables (SQLAlchemy 2 Core) and the schema version the code expects.
+
+Portable across SQLite and PostgreSQL: ids are strings, timestamps ISO 8601 strings (sortable
+and identical on the wire), lists JSON. Bump SCHEMA_VERSION and add a step to MIGRATIONS in
+store.py when a table changes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+Stamp = String(32)
+
+schema_info = Table(
+    "maestro_schema",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("working_dir", Text),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", Stamp, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("project_id", String(80), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", String(80), ForeignKey("tasks.id", ondelete="CASCADE")),
+    Column("title", String(500), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("status", String(20), nullable=False),
+    Column("priority", String(10), nullable=False),
+    Column("blocked_reason", Text),
+    Column("dependencies", JSON, nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("created_at", Stamp, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+    Column("started_at", Stamp),
+    Column("completed_at", Stamp),
+    Column("version", Integer, nullable=False, default=1),
+    Index("ix_tasks_project_created", "project_id", "created_at", "id"),
+    Index("ix_tasks_created", "created_at", "id"),
+    Index("ix_tasks_parent", "parent_id"),
+    Index("ix_tasks_status", "status"),
+)
+
+subtasks = Table(
+    "subtasks",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("task_id", String(80), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("completed", Boolean, nullable=False, default=False),
+    Column("position", Integer, nullable=False),
+    Column("created_at", Stamp, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+    Column("completed_at", Stamp),
+    Column("version", Integer, nullable=False, default=1),
+    Index("ix_subtasks_task", "task_id", "position"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("project_id", String(80), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("skills", JSON, nullable=False),
+    Column("agent", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("terminal_name", String(120)),
+    Column("cwd", Text),
+    Column("exit_code", Integer),
+    Column("parent_session_id", String(80)),
+    Column("spawn_source", String(20), nullable=False),
+    Column("agent_session_id", String(80)),
+    Column("created_at", Stamp, nullable=False),
+    Column("started_at", Stamp),
+    Column("ended_at", Stamp),
+    Column("last_activity", Stamp),
+    Column("version", Integer, nullable=False, default=1),
+    Index("ix_sessions_status", "status"),
+)
+
+session_tasks = Table(
+    "session_tasks",
+    metadata,
+    Column(
+        "session_id", String(80), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("task_id", String(80), ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+    Index("ix_session_tasks_task", "task_id"),
+)
+
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("task_id", String(80), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("session_id", String(80)),
+    Column("kind", String(20), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("at", Stamp, nullable=False),
+    Index("ix_timeline_task", "task_id", "at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("event", String(40), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("timestamp", Stamp, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("status", Integer, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("created_at", Stamp, nullable=False),
+)

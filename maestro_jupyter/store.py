@@ -1,0 +1,1174 @@
+"""The store: every read and write of projects, tasks, subtasks, sessions, timeline and events.
+
+Importable without a server. Writes run in one transaction each, append their events to the
+persisted event log in that same transaction (so `seq` has no gap and nothing is announced that
+was not stored), and hand the events to `on_commit` only after the commit.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Row,
+    cast,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from . import schema as t
+from ._version import __version__
+from .errors import Conflict, NotFound, StoreVersionError, ValidationFailed, VersionMismatch
+from .models import SESSION_STATUSES, TASK_STATUSES
+
+DEFAULT_PROJECT_ID = "proj_default"
+_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+Event = dict[str, Any]
+
+# Steps from version N to N+1, run in order inside one transaction.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def stamp(value: datetime | str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def new_id(prefix: str) -> str:
+    return prefix + "_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+
+
+def _encode_cursor(*values: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if (
+            isinstance(values, list)
+            and len(values) == 2
+            and all(isinstance(v, str) for v in values)
+        ):
+            return values
+    except ValueError:
+        pass
+    raise ValidationFailed.field("cursor", "is not a cursor this server handed out")
+
+
+class _Transaction:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.events: list[Event] = []
+        self._next_seq: int | None = None
+
+    def emit(self, name: str, data: dict[str, Any]) -> None:
+        if self._next_seq is None:
+            self._next_seq = (
+                self.conn.scalar(select(func.coalesce(func.max(t.events.c.seq), 0))) + 1
+            )
+        envelope = {"seq": self._next_seq, "event": name, "data": data, "timestamp": now()}
+        self.conn.execute(insert(t.events).values(**envelope))
+        self.events.append(envelope)
+        self._next_seq += 1
+
+
+class Store:
+    """Persistence for Maestro. One instance per server; used from the server's event loop."""
+
+    def __init__(
+        self,
+        url: str,
+        on_commit: Callable[[Event], None] | None = None,
+        root_dir: str | None = None,
+    ) -> None:
+        self.url = url
+        self.engine = _make_engine(url)
+        self._on_commit = on_commit or (lambda event: None)
+        self._tx: _Transaction | None = None
+        self._migrate()
+        self.default_project_id = self._ensure_default_project(root_dir)
+
+    def describe(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- transactions ---------------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[_Transaction]:
+        """A write transaction; nested calls join the outer one (e.g. a create under a key)."""
+        if self._tx is not None:
+            yield self._tx
+            return
+        try:
+            with self.engine.begin() as conn:
+                self._tx = _Transaction(conn)
+                try:
+                    yield self._tx
+                    events = self._tx.events
+                finally:
+                    self._tx = None
+        except IntegrityError as exc:
+            # Validation catches the cases we know of; this keeps the rest a 409, not a 500.
+            raise Conflict(
+                "The change conflicts with stored data.", {"reason": str(exc.orig)[:300]}
+            ) from None
+        for envelope in events:
+            self._on_commit(envelope)
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        if self._tx is not None:
+            yield self._tx.conn
+            return
+        with self.engine.connect() as conn:
+            yield conn
+
+    def emit(self, name: str, data: dict[str, Any]) -> Event:
+        """Persist and publish one event that no row change carries (e.g. spawn requests)."""
+        with self._write() as tx:
+            tx.emit(name, data)
+            return tx.events[-1]
+
+    def idempotent(
+        self, scope: str, key: str | None, make: Callable[[], Any], status: int = 201
+    ) -> tuple[int, Any]:
+        """Run a create once per (scope, key): a retry with the same key gets the first answer."""
+        if key is None:
+            return status, make()
+        with self._write() as tx:
+            row = tx.conn.execute(
+                select(t.idempotency_keys.c.status, t.idempotency_keys.c.body).where(
+                    t.idempotency_keys.c.scope == scope, t.idempotency_keys.c.key == key
+                )
+            ).first()
+            if row is not None:
+                return row.status, row.body
+            body = make()
+            tx.conn.execute(
+                insert(t.idempotency_keys).values(
+                    scope=scope, key=key, status=status, body=body, created_at=now()
+                )
+            )
+            return status, body
+
+    # -- schema ---------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self.engine.begin() as conn:
+            if not inspect(conn).has_table(t.schema_info.name):
+                t.metadata.create_all(conn)
+                conn.execute(insert(t.schema_info).values(id=1, version=t.SCHEMA_VERSION))
+                return
+            version = conn.scalar(select(t.schema_info.c.version).where(t.schema_info.c.id == 1))
+            if version is None or version > t.SCHEMA_VERSION:
+                raise StoreVersionError(
+                    f"The Maestro database at {self.describe()} has schema version {version}, "
+                    f"newer than this maestro-jupyter {__version__} understands "
+                    f"({t.SCHEMA_VERSION}). Upgrade maestro-jupyter or point c.Maestro.db_url "
+                    "at another database; it was left untouched."
+                )
+            while version < t.SCHEMA_VERSION:
+                MIGRATIONS[version](conn)
+                version += 1
+            conn.execute(update(t.schema_info).values(version=version))
+
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return conn.scalar(select(t.schema_info.c.version))
+
+    def _ensure_default_project(self, root_dir: str | None) -> str:
+        with self._read() as conn:
+            exists = conn.scalar(
+                select(t.projects.c.id).where(t.projects.c.id == DEFAULT_PROJECT_ID)
+            )
+        if exists is None:
+            stamp_ = now()
+            with self._write() as tx:
+                tx.conn.execute(
+                    insert(t.projects).values(
+                        id=DEFAULT_PROJECT_ID,
+                        name="Default",
+                        working_dir=root_dir,
+                        description="The server's root folder.",
+                        created_at=stamp_,
+                        updated_at=stamp_,
+                        version=1,
+                    )
+                )
+                tx.emit("project:created", self._project(tx.conn, DEFAULT_PROJECT_ID))
+        return DEFAULT_PROJECT_ID
+
+    # -- projects -------------------------------------------------------------------------------
+    def _project(self, conn: Connection, project_id: str) -> dict[str, Any]:
+        row = conn.execute(select(t.projects).where(t.projects.c.id == project_id)).first()
+        if row is None:
+            raise NotFound(f"Project {project_id} does not exist.", {"id": project_id})
+        return _project_dict(row)
+
+    def get_project(self, project_id: str) -> dict[str, Any]:
+        with self._read() as conn:
+            return self._project(conn, project_id)
+
+    def list_projects(self) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(t.projects).order_by(t.projects.c.created_at, t.projects.c.id)
+            )
+            return [_project_dict(row) for row in rows]
+
+    def create_project(
+        self,
+        name: str,
+        working_dir: str | None = None,
+        description: str = "",
+        id: str | None = None,
+    ) -> dict[str, Any]:
+        project_id = id or new_id("proj")
+        stamp_ = now()
+        with self._write() as tx:
+            tx.conn.execute(
+                insert(t.projects).values(
+                    id=project_id,
+                    name=name,
+                    working_dir=working_dir,
+                    description=description,
+                    created_at=stamp_,
+                    updated_at=stamp_,
+                    version=1,
+                )
+            )
+            project = self._project(tx.conn, project_id)
+            tx.emit("project:created", project)
+            return project
+
+    def update_project(
+        self, project_id: str, changes: dict[str, Any], expected_version: int | None = None
+    ) -> dict[str, Any]:
+        with self._write() as tx:
+            current = self._project(tx.conn, project_id)
+            _check_version("Project", current, expected_version)
+            _bump(tx.conn, t.projects, project_id, changes)
+            project = self._project(tx.conn, project_id)
+            tx.emit("project:updated", project)
+            return project
+
+    def delete_project(self, project_id: str) -> None:
+        if project_id == self.default_project_id:
+            raise Conflict("The default project cannot be deleted.", {"id": project_id})
+        with self._write() as tx:
+            self._project(tx.conn, project_id)
+            tx.conn.execute(delete(t.projects).where(t.projects.c.id == project_id))
+            tx.emit("project:deleted", {"id": project_id})
+
+    # -- tasks ----------------------------------------------------------------------------------
+    def _task_dicts(
+        self, conn: Connection, rows: Sequence[Row], include_subtasks: bool = False
+    ) -> list[dict[str, Any]]:
+        ids = [row.id for row in rows]
+        if not ids:
+            return []
+        sessions: dict[str, list[str]] = {}
+        for task_id, session_id in conn.execute(
+            select(t.session_tasks.c.task_id, t.session_tasks.c.session_id)
+            .join(t.sessions, t.sessions.c.id == t.session_tasks.c.session_id)
+            .where(t.session_tasks.c.task_id.in_(ids))
+            .order_by(t.sessions.c.created_at, t.sessions.c.id)
+        ):
+            sessions.setdefault(task_id, []).append(session_id)
+        counts = {
+            task_id: (total, done or 0)
+            for task_id, total, done in conn.execute(
+                select(
+                    t.subtasks.c.task_id,
+                    func.count(),
+                    func.sum(cast(t.subtasks.c.completed, Integer)),
+                )
+                .where(t.subtasks.c.task_id.in_(ids))
+                .group_by(t.subtasks.c.task_id)
+            )
+        }
+        subtasks: dict[str, list[dict[str, Any]]] = {}
+        if include_subtasks:
+            for row in conn.execute(
+                select(t.subtasks)
+                .where(t.subtasks.c.task_id.in_(ids))
+                .order_by(t.subtasks.c.position, t.subtasks.c.created_at)
+            ):
+                subtasks.setdefault(row.task_id, []).append(_subtask_dict(row))
+        result = []
+        for row in rows:
+            task = _task_dict(row, sessions.get(row.id, []), *counts.get(row.id, (0, 0)))
+            if include_subtasks:
+                task["subtasks"] = subtasks.get(row.id, [])
+            result.append(task)
+        return result
+
+    def _task(
+        self, conn: Connection, task_id: str, include_subtasks: bool = False
+    ) -> dict[str, Any]:
+        row = conn.execute(select(t.tasks).where(t.tasks.c.id == task_id)).first()
+        if row is None:
+            raise NotFound(f"Task {task_id} does not exist.", {"id": task_id})
+        return self._task_dicts(conn, [row], include_subtasks)[0]
+
+    def get_task(self, task_id: str, include_subtasks: bool = False) -> dict[str, Any]:
+        with self._read() as conn:
+            return self._task(conn, task_id, include_subtasks)
+
+    def get_tasks(self, ids: Sequence[str], include_subtasks: bool = True) -> list[dict[str, Any]]:
+        """The named tasks in the order given; NotFound naming every id that does not exist."""
+        with self._read() as conn:
+            rows = {
+                row.id: row for row in conn.execute(select(t.tasks).where(t.tasks.c.id.in_(ids)))
+            }
+            missing = [task_id for task_id in ids if task_id not in rows]
+            if missing:
+                raise NotFound(f"No task {', '.join(missing)}.", {"ids": missing})
+            return self._task_dicts(conn, [rows[task_id] for task_id in ids], include_subtasks)
+
+    def list_tasks(
+        self,
+        project_id: str | None = None,
+        status: Sequence[str] | None = None,
+        parent_id: str | None = None,
+        q: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+        include_subtasks: bool = False,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        query = select(t.tasks)
+        if project_id is not None:
+            query = query.where(t.tasks.c.project_id == project_id)
+        if status:
+            query = query.where(t.tasks.c.status.in_(status))
+        if parent_id == "null":
+            query = query.where(t.tasks.c.parent_id.is_(None))
+        elif parent_id is not None:
+            query = query.where(t.tasks.c.parent_id == parent_id)
+        if q:
+            query = query.where(
+                or_(
+                    t.tasks.c.title.icontains(q, autoescape=True),
+                    t.tasks.c.description.icontains(q, autoescape=True),
+                )
+            )
+        if cursor:
+            query = query.where(
+                tuple_(t.tasks.c.created_at, t.tasks.c.id) > tuple(_decode_cursor(cursor))
+            )
+        query = query.order_by(t.tasks.c.created_at, t.tasks.c.id).limit(limit + 1)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            next_cursor = _encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+            return self._task_dicts(conn, rows, include_subtasks), next_cursor
+
+    def children(self, task_id: str) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            self._task(conn, task_id)
+            rows = conn.execute(
+                select(t.tasks)
+                .where(t.tasks.c.parent_id == task_id)
+                .order_by(t.tasks.c.created_at, t.tasks.c.id)
+            ).all()
+            return self._task_dicts(conn, rows)
+
+    def create_task(
+        self,
+        title: str,
+        description: str = "",
+        project_id: str | None = None,
+        parent_id: str | None = None,
+        status: str = "todo",
+        priority: str = "medium",
+        blocked_reason: str | None = None,
+        dependencies: Sequence[str] = (),
+        labels: Sequence[str] = (),
+        subtasks: Sequence[dict[str, Any]] = (),
+        id: str | None = None,
+    ) -> dict[str, Any]:
+        task_id = id or new_id("task")
+        stamp_ = now()
+        with self._write() as tx:
+            if parent_id is not None:
+                parent = self._task(tx.conn, parent_id)
+                if project_id is not None and project_id != parent["projectId"]:
+                    raise ValidationFailed.field("parentId", "belongs to another project")
+                project_id = parent["projectId"]
+            project_id = project_id or self.default_project_id
+            self._project(tx.conn, project_id)
+            _check_dependencies(tx.conn, task_id, list(dependencies))
+            tx.conn.execute(
+                insert(t.tasks).values(
+                    id=task_id,
+                    project_id=project_id,
+                    parent_id=parent_id,
+                    title=title,
+                    description=description,
+                    status=status,
+                    priority=priority,
+                    blocked_reason=blocked_reason if status == "blocked" else None,
+                    dependencies=list(dict.fromkeys(dependencies)),
+                    labels=list(labels),
+                    created_at=stamp_,
+                    updated_at=stamp_,
+                    started_at=stamp_ if status == "in_progress" else None,
+                    completed_at=stamp_ if status == "completed" else None,
+                    version=1,
+                )
+            )
+            task = self._task(tx.conn, task_id)
+            tx.emit("task:created", task)
+            if subtasks:
+                self._insert_subtasks(tx, task_id, subtasks)
+                task = self._task(tx.conn, task_id)
+            return task
+
+    def update_task(
+        self, task_id: str, changes: dict[str, Any], expected_version: int | None = None
+    ) -> dict[str, Any]:
+        with self._write() as tx:
+            current = self._task(tx.conn, task_id)
+            _check_version("Task", current, expected_version)
+            changes = dict(changes)
+            if "dependencies" in changes:
+                changes["dependencies"] = list(dict.fromkeys(changes["dependencies"]))
+                _check_dependencies(tx.conn, task_id, changes["dependencies"])
+            if changes.get("parent_id") is not None:
+                _check_parent(tx.conn, task_id, changes["parent_id"], current["projectId"])
+            if "status" in changes:
+                changes.update(_status_stamps(current, changes["status"], changes))
+            _bump(tx.conn, t.tasks, task_id, changes)
+            if "status" in changes and changes["status"] != current["status"]:
+                self._add_timeline(
+                    tx, task_id, "status", f"Status {current['status']} -> {changes['status']}."
+                )
+            task = self._task(tx.conn, task_id)
+            tx.emit("task:updated", task)
+            return task
+
+    def complete_task(
+        self, task_id: str, message: str | None = None, session_id: str | None = None
+    ) -> dict[str, Any]:
+        with self._write():
+            task = self.update_task(task_id, {"status": "completed"})
+            if message:
+                self.add_timeline(task_id, "milestone", message, session_id)
+            return task
+
+    def block_task(
+        self, task_id: str, reason: str, session_id: str | None = None
+    ) -> dict[str, Any]:
+        with self._write():
+            task = self.update_task(task_id, {"status": "blocked", "blocked_reason": reason})
+            self.add_timeline(task_id, "blocked", reason, session_id)
+            return task
+
+    def delete_task(self, task_id: str, recursive: bool = False) -> None:
+        with self._write() as tx:
+            task = self._task(tx.conn, task_id)
+            descendants = _descendants(tx.conn, task_id)
+            if descendants and not recursive:
+                raise Conflict(
+                    f"Task {task_id} has {len(descendants)} child task(s); "
+                    "delete them first or pass recursive=true.",
+                    {"children": descendants},
+                )
+            for doomed in [*reversed(descendants), task_id]:
+                tx.conn.execute(delete(t.tasks).where(t.tasks.c.id == doomed))
+                tx.emit("task:deleted", {"id": doomed, "projectId": task["projectId"]})
+
+    # -- subtasks -------------------------------------------------------------------------------
+    def _subtask(self, conn: Connection, task_id: str, subtask_id: str) -> dict[str, Any]:
+        row = conn.execute(
+            select(t.subtasks).where(t.subtasks.c.id == subtask_id, t.subtasks.c.task_id == task_id)
+        ).first()
+        if row is None:
+            self._task(conn, task_id)
+            raise NotFound(
+                f"Subtask {subtask_id} of task {task_id} does not exist.",
+                {"id": subtask_id, "taskId": task_id},
+            )
+        return _subtask_dict(row)
+
+    def list_subtasks(self, task_id: str) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            self._task(conn, task_id)
+            rows = conn.execute(
+                select(t.subtasks)
+                .where(t.subtasks.c.task_id == task_id)
+                .order_by(t.subtasks.c.position, t.subtasks.c.created_at)
+            )
+            return [_subtask_dict(row) for row in rows]
+
+    def get_subtask(self, task_id: str, subtask_id: str) -> dict[str, Any]:
+        with self._read() as conn:
+            return self._subtask(conn, task_id, subtask_id)
+
+    def create_subtasks(
+        self, task_id: str, items: Sequence[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        with self._write() as tx:
+            self._task(tx.conn, task_id)
+            return self._insert_subtasks(tx, task_id, items)
+
+    def _insert_subtasks(
+        self, tx: _Transaction, task_id: str, items: Sequence[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        position = tx.conn.scalar(
+            select(func.coalesce(func.max(t.subtasks.c.position), -1)).where(
+                t.subtasks.c.task_id == task_id
+            )
+        )
+        stamp_ = now()
+        created = []
+        for item in items:
+            position += 1
+            subtask_id = item.get("id") or new_id("sub")
+            completed = bool(item.get("completed", False))
+            row = {
+                "id": subtask_id,
+                "task_id": task_id,
+                "title": item["title"],
+                "description": item.get("description", ""),
+                "completed": completed,
+                "position": position,
+                "created_at": stamp_,
+                "updated_at": stamp_,
+                "completed_at": stamp_ if completed else None,
+                "version": 1,
+            }
+            tx.conn.execute(insert(t.subtasks).values(**row))
+            subtask = _subtask_dict(_Obj(row))
+            tx.emit("subtask:created", subtask)
+            created.append(subtask)
+        return created
+
+    def update_subtask(
+        self,
+        task_id: str,
+        subtask_id: str,
+        changes: dict[str, Any],
+        expected_version: int | None = None,
+    ) -> dict[str, Any]:
+        with self._write() as tx:
+            current = self._subtask(tx.conn, task_id, subtask_id)
+            _check_version("Subtask", current, expected_version)
+            changes = dict(changes)
+            if "completed" in changes and changes["completed"] != current["completed"]:
+                changes["completed_at"] = now() if changes["completed"] else None
+            _bump(tx.conn, t.subtasks, subtask_id, changes)
+            subtask = self._subtask(tx.conn, task_id, subtask_id)
+            tx.emit("subtask:updated", subtask)
+            return subtask
+
+    def delete_subtask(self, task_id: str, subtask_id: str) -> None:
+        with self._write() as tx:
+            self._subtask(tx.conn, task_id, subtask_id)
+            tx.conn.execute(delete(t.subtasks).where(t.subtasks.c.id == subtask_id))
+            tx.emit("subtask:deleted", {"id": subtask_id, "taskId": task_id})
+
+    # -- timeline -------------------------------------------------------------------------------
+    def get_timeline(self, task_id: str) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            self._task(conn, task_id)
+            rows = conn.execute(
+                select(t.timeline)
+                .where(t.timeline.c.task_id == task_id)
+                .order_by(t.timeline.c.at, t.timeline.c.id)
+            )
+            return [_timeline_dict(row) for row in rows]
+
+    def add_timeline(
+        self, task_id: str, kind: str, message: str, session_id: str | None = None
+    ) -> dict[str, Any]:
+        with self._write() as tx:
+            self._task(tx.conn, task_id)
+            if session_id is not None:
+                self._session(tx.conn, session_id)
+            return self._add_timeline(tx, task_id, kind, message, session_id)
+
+    def _add_timeline(
+        self, tx: _Transaction, task_id: str, kind: str, message: str, session_id: str | None = None
+    ) -> dict[str, Any]:
+        entry = {
+            "id": new_id("tl"),
+            "task_id": task_id,
+            "session_id": session_id,
+            "kind": kind,
+            "message": message,
+            "at": now(),
+        }
+        tx.conn.execute(insert(t.timeline).values(**entry))
+        result = _timeline_dict(_Obj(entry))
+        tx.emit("timeline:created", result)
+        return result
+
+    # -- sessions -------------------------------------------------------------------------------
+    def _session(self, conn: Connection, session_id: str) -> dict[str, Any]:
+        row = conn.execute(select(t.sessions).where(t.sessions.c.id == session_id)).first()
+        if row is None:
+            raise NotFound(f"Session {session_id} does not exist.", {"id": session_id})
+        task_ids = conn.scalars(
+            select(t.session_tasks.c.task_id)
+            .where(t.session_tasks.c.session_id == session_id)
+            .order_by(t.session_tasks.c.position)
+        ).all()
+        return _session_dict(row, list(task_ids))
+
+    def get_session(self, session_id: str) -> dict[str, Any]:
+        with self._read() as conn:
+            return self._session(conn, session_id)
+
+    def list_sessions(
+        self,
+        status: Sequence[str] | None = None,
+        task_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> list[dict[str, Any]]:
+        query = select(t.sessions.c.id)
+        if status:
+            query = query.where(t.sessions.c.status.in_(status))
+        if task_id is not None:
+            linked = select(t.session_tasks.c.session_id).where(
+                t.session_tasks.c.task_id == task_id
+            )
+            query = query.where(t.sessions.c.id.in_(linked))
+        if cursor:
+            after = tuple(_decode_cursor(cursor))
+            query = query.where(tuple_(t.sessions.c.created_at, t.sessions.c.id) > after)
+        query = query.order_by(t.sessions.c.created_at, t.sessions.c.id).limit(limit)
+        with self._read() as conn:
+            return [self._session(conn, session_id) for session_id in conn.scalars(query)]
+
+    def page_sessions(
+        self,
+        status: Sequence[str] | None = None,
+        task_id: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        items = self.list_sessions(status, task_id, limit + 1, cursor)
+        if len(items) <= limit:
+            return items, None
+        items = items[:limit]
+        return items, _encode_cursor(items[-1]["createdAt"], items[-1]["id"])
+
+    def create_session(
+        self,
+        task_ids: Sequence[str],
+        agent: str,
+        project_id: str | None = None,
+        name: str | None = None,
+        role: str = "worker",
+        skills: Sequence[str] = (),
+        cwd: str | None = None,
+        parent_session_id: str | None = None,
+        spawn_source: str = "api",
+        terminal_name: str | None = None,
+        agent_session_id: str | None = None,
+        id: str | None = None,
+        status: str = "spawning",
+    ) -> dict[str, Any]:
+        session_id = id or new_id("sess")
+        tasks = self.get_tasks(list(task_ids), include_subtasks=False)
+        project_id = project_id or tasks[0]["projectId"]
+        with self._write() as tx:
+            self._project(tx.conn, project_id)
+            if tx.conn.scalar(select(t.sessions.c.id).where(t.sessions.c.id == session_id)):
+                raise Conflict(f"Session {session_id} already exists.", {"id": session_id})
+            if parent_session_id is not None:
+                self._session(tx.conn, parent_session_id)
+            tx.conn.execute(
+                insert(t.sessions).values(
+                    id=session_id,
+                    project_id=project_id,
+                    name=name or f"{role}: {tasks[0]['title']}"[:200],
+                    role=role,
+                    skills=list(skills),
+                    agent=agent,
+                    status=status,
+                    terminal_name=terminal_name,
+                    cwd=cwd,
+                    exit_code=None,
+                    parent_session_id=parent_session_id,
+                    spawn_source=spawn_source,
+                    agent_session_id=agent_session_id,
+                    created_at=now(),
+                    version=1,
+                )
+            )
+            for position, task_id in enumerate(dict.fromkeys(task_ids)):
+                tx.conn.execute(
+                    insert(t.session_tasks).values(
+                        session_id=session_id, task_id=task_id, position=position
+                    )
+                )
+            session = self._session(tx.conn, session_id)
+            tx.emit("session:created", session)
+            for task_id in dict.fromkeys(task_ids):
+                _bump(tx.conn, t.tasks, task_id, {})
+                tx.emit("task:updated", self._task(tx.conn, task_id))
+            return session
+
+    def update_session(
+        self, session_id: str, expected_version: int | None = None, **changes: Any
+    ) -> dict[str, Any]:
+        with self._write() as tx:
+            current = self._session(tx.conn, session_id)
+            _check_version("Session", current, expected_version)
+            for key in ("started_at", "ended_at", "last_activity"):
+                if key in changes:
+                    changes[key] = stamp(changes[key])
+            _bump(tx.conn, t.sessions, session_id, changes)
+            session = self._session(tx.conn, session_id)
+            tx.emit("session:updated", session)
+            return session
+
+    def touch_session(self, session_id: str, at: datetime | str | None = None) -> None:
+        """Record terminal activity without a version bump or event (it is throttled telemetry)."""
+        with self._write() as tx:
+            tx.conn.execute(
+                update(t.sessions)
+                .where(t.sessions.c.id == session_id)
+                .values(last_activity=stamp(at) or now())
+            )
+
+    def delete_session(self, session_id: str) -> None:
+        with self._write() as tx:
+            session = self._session(tx.conn, session_id)
+            tx.conn.execute(delete(t.sessions).where(t.sessions.c.id == session_id))
+            tx.emit("session:deleted", {"id": session_id, "taskIds": session["taskIds"]})
+            for task_id in session["taskIds"]:
+                if tx.conn.scalar(select(t.tasks.c.id).where(t.tasks.c.id == task_id)):
+                    _bump(tx.conn, t.tasks, task_id, {})
+                    tx.emit("task:updated", self._task(tx.conn, task_id))
+
+    # -- events and status ----------------------------------------------------------------------
+    def events_since(self, seq: int, limit: int = 10_000) -> list[Event]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(t.events).where(t.events.c.seq > seq).order_by(t.events.c.seq).limit(limit)
+            )
+            return [dict(row._mapping) for row in rows]
+
+    def last_seq(self) -> int:
+        with self._read() as conn:
+            return conn.scalar(select(func.coalesce(func.max(t.events.c.seq), 0)))
+
+    def status(self) -> dict[str, Any]:
+        with self._read() as conn:
+            task_counts = dict.fromkeys(TASK_STATUSES, 0)
+            task_counts.update(
+                conn.execute(
+                    select(t.tasks.c.status, func.count()).group_by(t.tasks.c.status)
+                ).all()
+            )
+            session_counts = dict.fromkeys(SESSION_STATUSES, 0)
+            session_counts.update(
+                conn.execute(
+                    select(t.sessions.c.status, func.count()).group_by(t.sessions.c.status)
+                ).all()
+            )
+            return {
+                "version": __version__,
+                "schemaVersion": conn.scalar(select(t.schema_info.c.version)),
+                "store": {"dialect": self.engine.dialect.name},
+                "counts": {
+                    "projects": conn.scalar(select(func.count()).select_from(t.projects)),
+                    "tasks": task_counts,
+                    "sessions": session_counts,
+                },
+                "lastSeq": conn.scalar(select(func.coalesce(func.max(t.events.c.seq), 0))),
+            }
+
+
+# -- helpers ------------------------------------------------------------------------------------
+class _Obj:
+    """Attribute access over a dict, so freshly inserted rows serialise like fetched ones."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 10})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a killed process (the OS keeps the WAL); only a power
+            # loss can drop the last commits, and it costs an fsync per write to prevent that.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _check_version(kind: str, current: dict[str, Any], expected: int | None) -> None:
+    if expected is not None and current["version"] != expected:
+        raise VersionMismatch(
+            f"{kind} {current['id']} is at version {current['version']}, not {expected}; "
+            "fetch it again and retry.",
+            {
+                "id": current["id"],
+                "currentVersion": current["version"],
+                "expectedVersion": expected,
+            },
+        )
+
+
+def _bump(conn: Connection, table: Any, row_id: str, changes: dict[str, Any]) -> None:
+    values = dict(changes)
+    if "updated_at" in table.c:
+        values["updated_at"] = now()
+    conn.execute(
+        update(table).where(table.c.id == row_id).values(version=table.c.version + 1, **values)
+    )
+
+
+def _status_stamps(current: dict[str, Any], status: str, changes: dict[str, Any]) -> dict[str, Any]:
+    stamps: dict[str, Any] = {}
+    if status == "in_progress" and current["startedAt"] is None:
+        stamps["started_at"] = now()
+    if status == "completed" and current["status"] != "completed":
+        stamps["completed_at"] = now()
+    elif status != "completed":
+        stamps["completed_at"] = None
+    if status != "blocked" and "blocked_reason" not in changes:
+        stamps["blocked_reason"] = None
+    return stamps
+
+
+def _check_dependencies(conn: Connection, task_id: str, dependencies: list[str]) -> None:
+    if not dependencies:
+        return
+    if task_id in dependencies:
+        raise ValidationFailed.field("dependencies", "a task cannot depend on itself")
+    known = set(conn.scalars(select(t.tasks.c.id).where(t.tasks.c.id.in_(dependencies))))
+    missing = [dep for dep in dependencies if dep not in known]
+    if missing:
+        raise ValidationFailed.field("dependencies", f"no task {', '.join(missing)}")
+    # A cycle exists if task_id is reachable from one of its new dependencies.
+    seen, frontier = set(), list(dependencies)
+    while frontier:
+        rows = conn.execute(
+            select(t.tasks.c.id, t.tasks.c.dependencies).where(t.tasks.c.id.in_(frontier))
+        ).all()
+        frontier = []
+        for _, deps in rows:
+            for dep in deps or []:
+                if dep == task_id:
+                    raise ValidationFailed.field("dependencies", "would create a cycle")
+                if dep not in seen:
+                    seen.add(dep)
+                    frontier.append(dep)
+
+
+def _check_parent(conn: Connection, task_id: str, parent_id: str, project_id: str) -> None:
+    if parent_id == task_id or parent_id in _descendants(conn, task_id):
+        raise ValidationFailed.field("parentId", "would make the task its own ancestor")
+    parent_project = conn.scalar(select(t.tasks.c.project_id).where(t.tasks.c.id == parent_id))
+    if parent_project is None:
+        raise ValidationFailed.field("parentId", f"no task {parent_id}")
+    if parent_project != project_id:
+        raise ValidationFailed.field("parentId", "belongs to another project")
+
+
+def _descendants(conn: Connection, task_id: str) -> list[str]:
+    found: list[str] = []
+    frontier = [task_id]
+    while frontier:
+        frontier = list(conn.scalars(select(t.tasks.c.id).where(t.tasks.c.parent_id.in_(frontier))))
+        found.extend(frontier)
+    return found
+
+
+def _project_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "workingDir": row.working_dir,
+        "description": row.description,
+        "createdAt": row.created_at,
+        "updatedAt": row.updated_at,
+        "version": row.version,
+    }
+
+
+def _task_dict(
+    row: Any, session_ids: list[str], subtask_count: int, subtasks_completed: int
+) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "projectId": row.project_id,
+        "parentId": row.parent_id,
+        "title": row.title,
+        "description": row.description,
+        "status": row.status,
+        "priority": row.priority,
+        "blockedReason": row.blocked_reason,
+        "dependencies": list(row.dependencies or []),
+        "labels": list(row.labels or []),
+        "sessionIds": session_ids,
+        "subtaskCount": subtask_count,
+        "subtasksCompleted": int(subtasks_completed),
+        "createdAt": row.created_at,
+        "updatedAt": row.updated_at,
+        "startedAt": row.started_at,
+        "completedAt": row.completed_at,
+        "version": row.version,
+    }
+
+
+def _subtask_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "taskId": row.task_id,
+        "title": row.title,
+        "description": row.description,
+        "completed": bool(row.completed),
+        "position": row.position,
+        "createdAt": row.created_at,
+        "updatedAt": row.updated_at,
+        "completedAt": row.completed_at,
+        "version": row.version,
+    }
+
+
+def _timeline_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "taskId": row.task_id,
+        "sessionId": row.session_id,
+        "kind": row.kind,
+        "message": row.message,
+        "at": row.at,
+    }
+
+
+def _session_dict(row: Any, task_ids: list[str]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "projectId": row.project_id,
+        "name": row.name,
+        "taskIds": task_ids,
+        "role": row.role,
+        "skills": list(row.skills or []),
+        "agent": row.agent,
+        "status": row.status,
+        "terminalName": row.terminal_name,
+        "cwd": row.cwd,
+        "exitCode": row.exit_code,
+        "parentSessionId": row.parent_session_id,
+        "spawnSource": row.spawn_source,
+        "agentSessionId": row.agent_session_id,
+        "createdAt": row.created_at,
+        "startedAt": row.started_at,
+        "endedAt": row.ended_at,
+        "lastActivity": row.last_activity,
+        "version": row.version,
+    }
+
+
+# -- export / import ----------------------------------------------------------------------------
+_TRANSFER = (  # parents before children, so foreign keys hold while importing
+    ("projects", t.projects),
+    ("tasks", t.tasks),
+    ("subtasks", t.subtasks),
+    ("sessions", t.sessions),
+    ("timeline", t.timeline),
+)
+
+
+def export_store(store: Store) -> dict[str, Any]:
+    """The whole store as portable JSON (the wire shapes), for `maestro export`."""
+    with store._read() as conn:
+        tasks = conn.execute(select(t.tasks).order_by(t.tasks.c.created_at, t.tasks.c.id)).all()
+        return {
+            "format": "maestro-export",
+            "schemaVersion": t.SCHEMA_VERSION,
+            "exportedAt": now(),
+            "projects": [
+                _project_dict(r)
+                for r in conn.execute(select(t.projects).order_by(t.projects.c.created_at))
+            ],
+            "tasks": store._task_dicts(conn, tasks),
+            "subtasks": [
+                _subtask_dict(r)
+                for r in conn.execute(
+                    select(t.subtasks).order_by(t.subtasks.c.task_id, t.subtasks.c.position)
+                )
+            ],
+            "sessions": [
+                store._session(conn, sid)
+                for sid in conn.scalars(select(t.sessions.c.id).order_by(t.sessions.c.created_at))
+            ],
+            "timeline": [
+                _timeline_dict(r)
+                for r in conn.execute(select(t.timeline).order_by(t.timeline.c.at, t.timeline.c.id))
+            ],
+        }
+
+
+def import_store(store: Store, data: dict[str, Any], on_conflict: str = "fail") -> dict[str, Any]:
+    """Load an export in one transaction. Ids that exist already: fail (409), skip or overwrite."""
+    result: dict[str, dict[str, int]] = {"created": {}, "skipped": {}, "overwritten": {}}
+    with store._write() as tx:
+        existing = {
+            kind: set(
+                tx.conn.scalars(
+                    select(table.c.id).where(
+                        table.c.id.in_([item["id"] for item in data.get(kind, [])])
+                    )
+                )
+            )
+            for kind, table in _TRANSFER
+        }
+        conflicts = {kind: sorted(ids) for kind, ids in existing.items() if ids}
+        if conflicts and on_conflict == "fail":
+            raise Conflict(
+                f"{sum(map(len, conflicts.values()))} id(s) already exist; "
+                "import with onConflict=skip or onConflict=overwrite.",
+                {"ids": conflicts},
+            )
+        tasks = _parents_first(data.get("tasks", []))
+        for kind, table in _TRANSFER:
+            items = tasks if kind == "tasks" else data.get(kind, [])
+            for key in result:
+                result[key][kind] = 0
+            for item in items:
+                row = _row_from_wire(kind, item)
+                if item["id"] in existing[kind]:
+                    if on_conflict == "skip":
+                        result["skipped"][kind] += 1
+                        continue
+                    tx.conn.execute(update(table).where(table.c.id == item["id"]).values(**row))
+                    result["overwritten"][kind] += 1
+                else:
+                    tx.conn.execute(insert(table).values(**row))
+                    result["created"][kind] += 1
+                if kind == "sessions":
+                    tx.conn.execute(
+                        delete(t.session_tasks).where(t.session_tasks.c.session_id == item["id"])
+                    )
+                    for position, task_id in enumerate(item.get("taskIds", [])):
+                        tx.conn.execute(
+                            insert(t.session_tasks).values(
+                                session_id=item["id"], task_id=task_id, position=position
+                            )
+                        )
+        tx.emit("store:imported", result)
+    return result
+
+
+def _parents_first(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_id = {task["id"]: task for task in tasks}
+    ordered: list[dict[str, Any]] = []
+    placed: set[str] = set()
+
+    def place(task: dict[str, Any], depth: int = 0) -> None:
+        if task["id"] in placed or depth > len(tasks):
+            return
+        parent = by_id.get(task.get("parentId") or "")
+        if parent is not None:
+            place(parent, depth + 1)
+        placed.add(task["id"])
+        ordered.append(task)
+
+    for task in tasks:
+        place(task)
+    return ordered
+
+
+_WIRE_COLUMNS = {
+    "projects": ("id", "name", "working_dir", "description", "created_at", "updated_at", "version"),
+    "tasks": (
+        "id",
+        "project_id",
+        "parent_id",
+        "title",
+        "description",
+        "status",
+        "priority",
+        "blocked_reason",
+        "dependencies",
+        "labels",
+        "created_at",
+        "updated_at",
+        "started_at",
+        "completed_at",
+        "version",
+    ),
+    "subtasks": (
+        "id",
+        "task_id",
+        "title",
+        "description",
+        "completed",
+        "position",
+        "created_at",
+        "updated_at",
+        "completed_at",
+        "version",
+    ),
+    "sessions": (
+        "id",
+        "project_id",
+        "name",
+        "role",
+        "skills",
+        "agent",
+        "status",
+        "terminal_name",
+        "cwd",
+        "exit_code",
+        "parent_session_id",
+        "spawn_source",
+        "agent_session_id",
+        "created_at",
+        "started_at",
+        "ended_at",
+        "last_activity",
+        "version",
+    ),
+    "timeline": ("id", "task_id", "session_id", "kind", "message", "at"),
+}
+
+
+def _row_from_wire(kind: str, item: dict[str, Any]) -> dict[str, Any]:
+    from pydantic.alias_generators import to_camel
+
+    return {column: item.get(to_camel(column)) for column in _WIRE_COLUMNS[kind]}
