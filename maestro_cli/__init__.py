@@ -1,0 +1,1 @@
+"""The `maestro` command line: click commands over `maestro_jupyter.client`."""

@@ -1,0 +1,1 @@
+"""One module per noun of the CLI (task, subtask, session, report, skill, config, ...)."""

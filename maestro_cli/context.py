@@ -1,0 +1,204 @@
+"""What every command shares: the global options, the lazily built client, input checks.
+
+The client module (and urllib3 with it) is imported on first use, so `maestro --help` and
+`maestro --version` stay as quick as click itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from . import output
+
+if TYPE_CHECKING:
+    from maestro_jupyter.client import MaestroClient, SessionEnv
+
+ID_PATTERN = re.compile(r"^[a-z]+_\w+$")
+TASK_STATUSES = ("todo", "in_progress", "blocked", "completed", "cancelled")
+TASK_PRIORITIES = ("low", "medium", "high", "urgent")
+SESSION_STATUSES = ("spawning", "running", "needs_input", "completed", "failed", "stopped")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class InputError(click.UsageError):
+    """Bad input found by a command itself (exit 2, like click's own usage errors)."""
+
+
+@dataclass
+class State:
+    """The global options, wherever they were given (`maestro --json task list` or `... --json`)."""
+
+    server: str | None = None
+    token: str | None = None
+    json: bool = False
+    project: str | None = None
+    _client: MaestroClient | None = field(default=None, repr=False)
+
+    @property
+    def client(self) -> MaestroClient:
+        if self._client is None:
+            from maestro_jupyter.client import MaestroClient
+
+            self._client = MaestroClient.from_environment(self.server, self.token)
+        return self._client
+
+    @property
+    def env(self) -> SessionEnv:
+        from maestro_jupyter.client import session_env
+
+        return session_env()
+
+    def project_id(self) -> str | None:
+        """--project, else the spawned session's MAESTRO_PROJECT_ID, else the config's project."""
+        if self.project:
+            return self.project
+        if os.environ.get("MAESTRO_PROJECT_ID"):
+            return os.environ["MAESTRO_PROJECT_ID"]
+        from maestro_jupyter.client import load_config
+
+        project = load_config().get("project")
+        return str(project) if project else None
+
+    def emit(self, data: Any, human: Callable[[Any], None]) -> None:
+        """`{"success": true, "data": ...}` with --json, else the human rendering."""
+        if self.json:
+            output.print_success(data)
+        else:
+            human(data)
+
+
+def state() -> State:
+    return click.get_current_context().ensure_object(State)
+
+
+def _store(attribute: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value not in (None, False):
+            setattr(ctx.ensure_object(State), attribute, value)
+
+    return callback
+
+
+def global_options(command: F) -> F:
+    """--json, --server, --token and --project, accepted before or after the command's name."""
+    options = [
+        click.option(
+            "--json",
+            "json_output",
+            is_flag=True,
+            expose_value=False,
+            callback=_store("json"),
+            help='Print {"success": true, "data": ...} for programs.',
+        ),
+        click.option(
+            "--server",
+            metavar="URL",
+            expose_value=False,
+            callback=_store("server"),
+            help="Jupyter server URL (default: MAESTRO_URL, config, running servers).",
+        ),
+        click.option(
+            "--token",
+            metavar="TOKEN",
+            expose_value=False,
+            callback=_store("token"),
+            help="Jupyter token (default: MAESTRO_TOKEN, config, runtime file).",
+        ),
+        click.option(
+            "--project",
+            metavar="ID",
+            expose_value=False,
+            callback=_checked_project,
+            help="Project id (default: MAESTRO_PROJECT_ID, config project).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _checked_project(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(State).project = ID.convert(value, param, ctx)
+
+
+class IdType(click.ParamType):
+    """An id as the server makes them: a lowercase prefix, `_`, word characters."""
+
+    name = "id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not ID_PATTERN.match(text):
+            self.fail(f"{value!r} is not an id (expected e.g. task_7kq2m9x4)", param, ctx)
+        return text
+
+
+class NonEmptyText(click.ParamType):
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if not text:
+            self.fail("must not be empty", param, ctx)
+        return text
+
+
+ID = IdType()
+TEXT = NonEmptyText()
+TASK_STATUS = click.Choice(TASK_STATUSES, case_sensitive=False)
+TASK_PRIORITY = click.Choice(TASK_PRIORITIES, case_sensitive=False)
+SESSION_STATUS = click.Choice(SESSION_STATUSES, case_sensitive=False)
+
+
+def is_interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def session_task_ids(task_id: str | None, *, action: str) -> list[str]:
+    """The task a command acts on: the one given, else the spawned session's (MAESTRO_TASK_IDS).
+
+    With several session tasks, ask on a terminal and refuse (exit 2) otherwise.
+    """
+    if task_id:
+        return [task_id]
+    task_ids = list(state().env.task_ids)
+    for candidate in task_ids:
+        if not ID_PATTERN.match(candidate):
+            raise InputError(f"MAESTRO_TASK_IDS holds {candidate!r}, which is not a task id")
+    if not task_ids:
+        raise InputError(
+            f"give a TASK_ID to {action} "
+            "(MAESTRO_TASK_IDS is not set: not inside a spawned session)"
+        )
+    if len(task_ids) == 1:
+        return task_ids
+    if is_interactive() and not state().json:
+        chosen = click.prompt(
+            f"This session has several tasks; which one to {action}?",
+            type=click.Choice(task_ids),
+        )
+        return [chosen]
+    raise InputError(
+        f"this session has several tasks ({', '.join(task_ids)}): give the TASK_ID to {action}"
+    )
+
+
+def examples(*lines: str) -> Callable[[F], F]:
+    """Append an Examples section to a command's help."""
+    text = "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+    def decorate(command: F) -> F:
+        doc = (command.__doc__ or "").rstrip()
+        command.__doc__ = f"{doc}\n\n{text}\n"
+        return command
+
+    return decorate

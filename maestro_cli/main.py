@@ -1,0 +1,137 @@
+"""The `maestro` root command: global options, the sub-commands, and the one place errors end.
+
+Every failure becomes one line on stderr (or a JSON error envelope with --json) and an exit code
+scripts can trust: 0 ok, 1 server or network error, 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from maestro_jupyter._version import __version__
+
+from . import output
+from .commands import config, report, sessions, skills, status, subtasks, tasks, transfer
+from .context import State, global_options
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class MaestroGroup(click.Group):
+    """A click group whose `main` turns every exception into one line and an exit code."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> int:
+        argv = list(sys.argv[1:] if args is None else args)
+        as_json = "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
+        try:
+            result = super().main(
+                argv, prog_name or "maestro", complete_var, standalone_mode=False, **extra
+            )
+            code = result if isinstance(result, int) else EXIT_OK
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            output.print_error("aborted", "aborted", None, as_json=as_json)
+            code = 130
+        except click.ClickException as error:
+            code = _report_click_error(error, as_json)
+        except Exception as error:  # noqa: BLE001 - the one place where every error must end
+            code = _report_error(error, as_json)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _report_click_error(error: click.ClickException, as_json: bool) -> int:
+    message = error.format_message()
+    ctx = getattr(error, "ctx", None)
+    if isinstance(error, click.UsageError) and ctx is not None:
+        message = f"{message} (see '{ctx.command_path} --help')"
+    output.print_error("usage_error", message, None, as_json=as_json)
+    return EXIT_USAGE
+
+
+def _report_error(error: Exception, as_json: bool) -> int:
+    from maestro_jupyter import client
+
+    if isinstance(error, client.MaestroError):
+        message = error.message
+        problems = error.details.get("errors") if isinstance(error.details, dict) else None
+        if isinstance(problems, list) and problems:
+            fields = "; ".join(
+                f"{p.get('field', '?')}: {p.get('message', '')}"
+                for p in problems
+                if isinstance(p, dict)
+            )
+            message = f"{message} ({fields})" if fields else message
+        output.print_error(error.code, message, error.details, as_json=as_json)
+        bad_input = isinstance(error, (client.ValidationError, client.InvalidRequest))
+        return EXIT_USAGE if bad_input or type(error) is client.MaestroError else EXIT_FAILURE
+    if isinstance(error, OSError):
+        output.print_error("os_error", f"{error.strerror or error}", None, as_json=as_json)
+        return EXIT_FAILURE
+    output.print_error(
+        "internal_error",
+        f"internal error: {type(error).__name__}: {error}",
+        None,
+        as_json=as_json,
+    )
+    return EXIT_FAILURE
+
+
+@click.group(
+    cls=MaestroGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog='Shell completion: eval "$(_MAESTRO_COMPLETE=bash_source maestro)" '
+    "(zsh_source, fish_source for other shells). Docs: docs/cli.md",
+)
+@click.version_option(
+    __version__, "-V", "--version", prog_name="maestro", message="%(prog)s %(version)s"
+)
+@global_options
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Maestro: tasks, subtasks and agent sessions on a Jupyter server.
+
+    The server is found from --server/--token, then MAESTRO_URL/MAESTRO_TOKEN, then
+    ~/.maestro/config.json (MAESTRO_HOME), then the running Jupyter servers. Inside a
+    terminal spawned by Maestro the environment names the session and its tasks, so
+    `maestro task complete` and `maestro report ...` need no ids.
+
+    \b
+    Examples:
+      maestro task create "Write the parser" --priority high --subtask "Lexer" --subtask "Tests"
+      maestro task list --status todo --json
+      maestro report progress "Lexer done, starting on tests"
+      maestro task complete
+    """
+    ctx.ensure_object(State)
+
+
+for command in (
+    tasks.task,
+    subtasks.subtask,
+    sessions.session,
+    report.report,
+    skills.skill,
+    status.status,
+    status.whoami,
+    config.config,
+    transfer.export,
+    transfer.import_,
+):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="maestro")
