@@ -1,0 +1,21 @@
+/**
+ * Maestro for JupyterLab: spawned agent sessions open as tabs, and a task board in the sidebar.
+ */
+
+import { JupyterFrontEndPlugin } from '@jupyterlab/application';
+
+import { commandsPlugin } from './plugins/commands';
+import { eventsPlugin } from './plugins/events';
+import { openerPlugin } from './plugins/opener';
+import { panelPlugin } from './plugins/panel';
+
+export * from './tokens';
+
+const plugins: JupyterFrontEndPlugin<any>[] = [
+  eventsPlugin,
+  openerPlugin,
+  panelPlugin,
+  commandsPlugin
+];
+
+export default plugins;

@@ -1,0 +1,112 @@
+/**
+ * Maestro's commands, in the palette and the launcher.
+ */
+
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette, InputDialog } from '@jupyterlab/apputils';
+import { ILauncher } from '@jupyterlab/launcher';
+
+import { MaestroAPI } from '../api';
+import { maestroIcon } from '../icon';
+import { notifyError } from '../request';
+import { spawnFromLab } from '../spawn';
+import { IMaestroPanel, IMaestroTerminalOpener } from '../tokens';
+import { ITask, SessionRole } from '../types';
+
+export namespace CommandIDs {
+  export const openPanel = 'maestro:open-panel';
+  export const newTask = 'maestro:new-task';
+  export const spawnSession = 'maestro:spawn-session';
+}
+
+const CATEGORY = 'Maestro';
+
+/** Ask which open task a session should work on. */
+async function pickTask(): Promise<ITask | null> {
+  const tasks = (await MaestroAPI.listTasks()).filter(
+    task => task.status !== 'completed' && task.status !== 'cancelled'
+  );
+  if (!tasks.length) {
+    notifyError('Spawning a session', new Error('there is no open task: create one first'));
+    return null;
+  }
+  const labels = tasks.map(task => `${task.title} (${task.id})`);
+  const answer = await InputDialog.getItem({
+    title: 'Spawn a session for…',
+    items: labels
+  });
+  if (!answer.button.accept || answer.value === null) {
+    return null;
+  }
+  return tasks[labels.indexOf(answer.value)] ?? null;
+}
+
+export const commandsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'maestro-jupyter:commands',
+  description: 'Maestro commands, palette entries and launcher item.',
+  autoStart: true,
+  requires: [IMaestroPanel, IMaestroTerminalOpener],
+  optional: [ICommandPalette, ILauncher],
+  activate: (
+    app: JupyterFrontEnd,
+    panel: IMaestroPanel,
+    opener: IMaestroTerminalOpener,
+    palette: ICommandPalette | null,
+    launcher: ILauncher | null
+  ): void => {
+    const { commands, shell } = app;
+
+    commands.addCommand(CommandIDs.openPanel, {
+      label: args => (args.isLauncher ? 'Maestro' : 'Open the Maestro Panel'),
+      caption: 'Tasks and agent sessions',
+      icon: args => (args.isPalette ? undefined : maestroIcon),
+      execute: () => shell.activateById(panel.id)
+    });
+
+    commands.addCommand(CommandIDs.newTask, {
+      label: 'New Maestro Task',
+      caption: 'Create a task on the Maestro board',
+      execute: () => {
+        shell.activateById(panel.id);
+        panel.startNewTask();
+      }
+    });
+
+    commands.addCommand(CommandIDs.spawnSession, {
+      label: 'Spawn Maestro Session…',
+      caption: 'Start an agent session for a task (args: taskIds, role, agent)',
+      execute: async args => {
+        try {
+          let taskIds = (args.taskIds as string[] | undefined) ?? [];
+          if (!taskIds.length) {
+            const task = await pickTask();
+            if (!task) {
+              return;
+            }
+            taskIds = [task.id];
+          }
+          return await spawnFromLab(opener, {
+            taskIds,
+            role: (args.role as SessionRole | undefined) ?? 'worker',
+            agent: (args.agent as string | undefined) || undefined
+          });
+        } catch (error) {
+          notifyError('Spawning a session', error);
+        }
+      }
+    });
+
+    for (const command of Object.values(CommandIDs)) {
+      palette?.addItem({ command, category: CATEGORY });
+    }
+    launcher?.add({
+      command: CommandIDs.openPanel,
+      category: 'Other',
+      rank: 10,
+      args: { isLauncher: true }
+    });
+  }
+};
