@@ -437,16 +437,23 @@ class MaestroClient:
     def delete(self, path: str, **params: Any) -> Any:
         return self.request("DELETE", path, params=params)
 
-    def paginate(self, path: str, *, limit: int | None = None, **params: Any) -> Iterator[Any]:
-        """Every item of a collection, following `nextCursor`; at most `limit` items if given."""
+    def paginate(
+        self,
+        path: str,
+        *,
+        max_items: int | None = None,
+        page_size: int | None = None,
+        **params: Any,
+    ) -> Iterator[Any]:
+        """Every item of a collection, following `nextCursor`; at most `max_items` if given."""
         cursor = None
         count = 0
         while True:
-            page = self.get(path, **params, cursor=cursor)
+            page = self.get(path, **params, limit=page_size, cursor=cursor)
             for item in page.get("items", []):
                 yield item
                 count += 1
-                if limit is not None and count >= limit:
+                if max_items is not None and count >= max_items:
                     return
             cursor = page.get("nextCursor")
             if not cursor:
@@ -476,7 +483,8 @@ class MaestroClient:
         return list(
             self.paginate(
                 "tasks",
-                limit=limit,
+                max_items=limit,
+                page_size=min(limit, 500) if limit else None,
                 projectId=project_id,
                 status=status,
                 parentId=parent_id,
@@ -498,8 +506,9 @@ class MaestroClient:
     ) -> dict[str, Any]:
         return self.patch(f"tasks/{_segment(task_id)}", fields, version=version)
 
-    def complete_task(self, task_id: str) -> dict[str, Any]:
-        return self.post(f"tasks/{_segment(task_id)}/complete")
+    def complete_task(self, task_id: str, message: str | None = None) -> dict[str, Any]:
+        """Mark a task completed; a `message` is kept on its timeline."""
+        return self.post(f"tasks/{_segment(task_id)}/complete", _present({"message": message}))
 
     def block_task(self, task_id: str, reason: str) -> dict[str, Any]:
         return self.post(f"tasks/{_segment(task_id)}/block", {"reason": reason})

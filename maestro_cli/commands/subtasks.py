@@ -25,7 +25,7 @@ def print_subtasks(subtasks: Sequence[Mapping[str, Any]]) -> None:
         output.table(
             subtasks,
             [
-                ("", checkbox),
+                ("DONE", checkbox),
                 ("ID", lambda s: s["id"]),
                 ("TITLE", lambda s: s.get("title", "")),
             ],

@@ -224,13 +224,17 @@ def update_task(
 
 @task.command("complete")
 @click.argument("task_id", type=ID, required=False)
+@click.option("--message", "-m", type=TEXT, help="A closing note for the task's timeline.")
 @global_options
-@examples("maestro task complete task_7kq2m9x4", "maestro task complete   # in a spawned session")
-def complete_task(task_id: str | None) -> None:
+@examples(
+    "maestro task complete task_7kq2m9x4",
+    'maestro task complete -m "All tests pass"   # in a spawned session: its task',
+)
+def complete_task(task_id: str | None, message: str | None) -> None:
     """Mark a task completed (default: the spawned session's task)."""
     st = state()
     (chosen,) = session_task_ids(task_id, action="complete")
-    done = st.client.complete_task(chosen)
+    done = st.client.complete_task(chosen, message)
     st.emit(done, lambda t: output.echo(f"Completed {t['id']}: {t.get('title', '')}"))
 
 

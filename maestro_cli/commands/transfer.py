@@ -14,10 +14,20 @@ from ..context import InputError, examples, global_options, state
 
 
 def _summary(document: Mapping[str, Any]) -> str:
-    counts = document.get("counts")
-    if not isinstance(counts, Mapping):
-        counts = {key: len(value) for key, value in document.items() if isinstance(value, list)}
+    counts = {key: len(value) for key, value in document.items() if isinstance(value, list)}
     return ", ".join(f"{n} {name}" for name, n in counts.items()) or "nothing"
+
+
+def _import_summary(result: Mapping[str, Any]) -> str:
+    """`{"created": {"tasks": 2}, "skipped": {...}, ...}` as `created 2 tasks; skipped ...`."""
+    parts = []
+    for outcome in ("created", "overwritten", "skipped"):
+        counts = result.get(outcome)
+        if isinstance(counts, Mapping):
+            shown = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+            if shown:
+                parts.append(f"{outcome} {shown}")
+    return "; ".join(parts) or "nothing to import"
 
 
 @click.command()
@@ -69,13 +79,13 @@ def import_(source: Any, overwrite: bool, skip_existing: bool) -> None:
         raise InputError(f"{source.name} is not a Maestro export (expected a JSON object)")
     if isinstance(document.get("data"), dict) and document.get("success") is True:
         document = document["data"]  # the --json envelope of `maestro export --json`
+    if document.get("format") != "maestro-export":
+        raise InputError(f'{source.name} is not a Maestro export (no "format": "maestro-export")')
     on_conflict = "overwrite" if overwrite else "skip" if skip_existing else "fail"
     st = state()
     answer = st.client.import_store(document, on_conflict=on_conflict)
     name = "standard input" if source.name in ("-", "<stdin>") else source.name
     st.emit(
         answer,
-        lambda a: output.echo(
-            f"Imported {_summary(a) if isinstance(a, Mapping) else 'the export'} from {name}"
-        ),
+        lambda a: output.echo(f"Imported {name}: {_import_summary(a)}"),
     )
