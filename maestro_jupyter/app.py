@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Dict, List, Unicode, default
@@ -57,6 +58,18 @@ class Maestro(ExtensionApp):
     def _default_skills_dirs(self) -> list[str]:
         return [str(paths.user_skills_dir())]
 
+    @default("agents")
+    def _default_agents(self) -> dict:
+        from .spawner import default_agents
+
+        return default_agents()
+
+    @default("default_agent")
+    def _default_default_agent(self) -> str:
+        from .spawner import default_agent_name
+
+        return default_agent_name()
+
     def initialize_settings(self) -> None:
         from .events import EventBus
         from .store import Store
@@ -65,9 +78,21 @@ class Maestro(ExtensionApp):
         bus = EventBus()
         store = Store(self.db_url, on_commit=bus.publish, root_dir=self.serverapp.root_dir)
         self.settings.update({"maestro_store": store, "maestro_events": bus, "maestro_app": self})
+        self._initialize_spawner(store)
         self.log.info("Maestro %s: store %s", __version__, store.describe())
 
+    def _initialize_spawner(self, store: Any) -> None:
+        from .spawner import Spawner
+
+        spawner = Spawner(self, store)
+        self.settings["maestro_spawner"] = spawner
+        # Terminals do not outlive their server: settle the sessions the last one left running.
+        spawner.reconcile()
+
     async def stop_extension(self) -> None:
+        spawner = self.settings.get("maestro_spawner")
+        if spawner is not None:
+            spawner.shutdown()
         store = self.settings.get("maestro_store")
         if store is not None:
             store.close()

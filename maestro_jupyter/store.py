@@ -1057,7 +1057,11 @@ def import_store(store: Store, data: dict[str, Any], on_conflict: str = "fail") 
             )
             for kind, table in _TRANSFER
         }
-        conflicts = {kind: sorted(ids) for kind, ids in existing.items() if ids}
+        # Every store has the default project: importing it merges rather than conflicts.
+        conflicts = {
+            kind: sorted(ids - {DEFAULT_PROJECT_ID}) for kind, ids in existing.items()
+            if ids - {DEFAULT_PROJECT_ID}
+        }
         if conflicts and on_conflict == "fail":
             raise Conflict(
                 f"{sum(map(len, conflicts.values()))} id(s) already exist; "
@@ -1072,7 +1076,7 @@ def import_store(store: Store, data: dict[str, Any], on_conflict: str = "fail") 
             for item in items:
                 row = _row_from_wire(kind, item)
                 if item["id"] in existing[kind]:
-                    if on_conflict == "skip":
+                    if on_conflict != "overwrite":
                         result["skipped"][kind] += 1
                         continue
                     tx.conn.execute(update(table).where(table.c.id == item["id"]).values(**row))

@@ -26,5 +26,8 @@ def api_routes() -> list[Route]:
 
 def route_table() -> list[tuple[str, Any]]:
     from .events import routes as socket_routes
+    from .meta import UnknownRouteHandler
+    from .routing import API_PREFIX
 
-    return [(route.pattern, route.handler) for route in api_routes()] + socket_routes
+    table = [(route.pattern, route.handler) for route in api_routes()] + socket_routes
+    return [*table, (API_PREFIX + "(.*)", UnknownRouteHandler)]

@@ -6,6 +6,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .. import models as m
+from ..errors import NotFound
 from ..store import export_store, import_store
 from .base import MaestroHandler
 from .routing import Operation, Route
@@ -42,6 +43,38 @@ class ImportHandler(MaestroHandler):
         options = self.parse_query(m.ImportOptions)
         data = self.parse(m.Export).model_dump(by_alias=True)
         self.reply(import_store(self.store, data, options.on_conflict))
+
+
+class UnknownRouteHandler(MaestroHandler):
+    """Anything else under maestro/api/ answers a JSON 404, not Jupyter's HTML page."""
+
+    def _unknown(self) -> None:
+        raise NotFound(f"No Maestro route {self.request.method} {self.request.path}.")
+
+    @web.authenticated
+    @authorized
+    def get(self, *args: str) -> None:
+        self._unknown()
+
+    @web.authenticated
+    @authorized
+    def post(self, *args: str) -> None:
+        self._unknown()
+
+    @web.authenticated
+    @authorized
+    def patch(self, *args: str) -> None:
+        self._unknown()
+
+    @web.authenticated
+    @authorized
+    def put(self, *args: str) -> None:
+        self._unknown()
+
+    @web.authenticated
+    @authorized
+    def delete(self, *args: str) -> None:
+        self._unknown()
 
 
 routes = [

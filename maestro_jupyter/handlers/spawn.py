@@ -1,0 +1,60 @@
+"""Spawning and stopping agent sessions: thin handlers over the spawner."""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from .. import models as m
+from .base import MaestroHandler
+from .routing import Operation, Route
+
+
+class SpawnerHandler(MaestroHandler):
+    @property
+    def spawner(self):  # noqa: ANN201 - maestro_jupyter.spawner.Spawner
+        return self.settings["maestro_spawner"]
+
+
+class SpawnHandler(SpawnerHandler):
+    @web.authenticated
+    @authorized
+    def post(self) -> None:
+        request = self.parse(m.SpawnRequest)
+        self.create("sessions/spawn", lambda: self.spawner.spawn(request))
+
+
+class StopHandler(SpawnerHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, session_id: str) -> None:
+        self.reply(await self.spawner.stop(session_id))
+
+
+routes = [
+    Route(
+        "sessions/spawn",
+        SpawnHandler,
+        {
+            "post": Operation(
+                "Spawn an agent session in a new terminal named maestro_<session id>",
+                body=m.SpawnRequest,
+                response=m.Session,
+                status=201,
+                errors=(400, 409, 422, 503),
+                idempotent_create=True,
+            ),
+        },
+    ),
+    Route(
+        "sessions/{session_id}/stop",
+        StopHandler,
+        {
+            "post": Operation(
+                "Stop a session: end its agent, the agent's children and its terminal",
+                response=m.Session,
+                errors=(404,),
+            ),
+        },
+    ),
+]
