@@ -1,0 +1,222 @@
+"""Skills: folders of instructions that brief an agent for its role.
+
+A skill is a folder holding either `SKILL.md` with YAML front matter (name, description, roles), the
+Claude Code format, or the original Maestro's `manifest.json` + `skill.md`. Folders are searched in
+order and the first skill of a name wins. A broken skill is listed with its error, never raised.
+
+Imported by the CLI (`maestro skill install`): keep it free of jupyter_server and tornado.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .errors import NotFound, ValidationFailed
+
+ROLES = ("worker", "orchestrator")
+ALL_ROLES = "all"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+
+
+@dataclass
+class Skill:
+    """One skill as found on disk. `error` is set (and the rest best-effort) when it is broken."""
+
+    name: str
+    path: Path
+    format: str  # "SKILL.md" | "manifest.json" | "unknown"
+    description: str = ""
+    roles: list[str] = field(default_factory=list)
+    priority: int = 0
+    version: str | None = None
+    instructions: str = ""
+    error: str | None = None
+
+    def applies_to(self, role: str) -> bool:
+        return self.error is None and (ALL_ROLES in self.roles or role in self.roles)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "roles": self.roles,
+            "priority": self.priority,
+            "version": self.version,
+            "format": self.format,
+            "path": str(self.path),
+            "source": "packaged" if self.path.parent == paths.packaged_skills_dir() else "user",
+            "error": self.error,
+        }
+
+    def detail(self) -> dict[str, Any]:
+        return {**self.summary(), "instructions": self.instructions}
+
+
+def validate_name(name: str) -> str:
+    """A skill name is one folder name: letters, digits, `_.-`, no `..`, no separators."""
+    if not _NAME.match(name) or ".." in name:
+        raise ValidationFailed.field(
+            "name", "must be letters, digits, '_', '.' or '-' (no '..', no '/')"
+        )
+    return name
+
+
+def search_path(dirs: Iterable[str | Path]) -> list[Path]:
+    """`dirs` (expanded, deduplicated) followed by the packaged skills, which always come last."""
+    ordered: list[Path] = []
+    for folder in [*dirs, paths.packaged_skills_dir()]:
+        path = Path(folder).expanduser()
+        if path not in ordered:
+            ordered.append(path)
+    return ordered
+
+
+def load_skill(folder: Path) -> Skill:
+    """Read the skill in `folder`, in either format; a problem becomes `Skill.error`."""
+    skill = Skill(name=folder.name, path=folder, format="unknown")
+    try:
+        if (folder / "SKILL.md").is_file():
+            skill.format = "SKILL.md"
+            _read_skill_md(skill, (folder / "SKILL.md").read_text(encoding="utf-8"))
+        elif (folder / "manifest.json").is_file():
+            skill.format = "manifest.json"
+            _read_manifest(skill, folder)
+        else:
+            raise ValueError("has neither SKILL.md nor manifest.json")
+        _check_metadata(skill)
+    except OSError as exc:
+        skill.error = f"cannot be read: {exc}"
+    except ValueError as exc:
+        skill.error = str(exc)
+    return skill
+
+
+def _read_skill_md(skill: Skill, text: str) -> None:
+    import yaml
+
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise ValueError("SKILL.md must start with YAML front matter between '---' lines")
+    try:
+        meta = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"SKILL.md front matter is not valid YAML: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ValueError("SKILL.md front matter must be a YAML mapping")
+    _apply_metadata(skill, meta, roles_key="roles")
+    skill.instructions = text[match.end():].strip()
+
+
+def _read_manifest(skill: Skill, folder: Path) -> None:
+    try:
+        meta = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"manifest.json is not valid JSON: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ValueError("manifest.json must hold a JSON object")
+    # The original Maestro names the roles `assignTo` (with "all"); accept `roles` too.
+    _apply_metadata(skill, meta, roles_key="roles" if "roles" in meta else "assignTo")
+    instructions = folder / "skill.md"
+    if not instructions.is_file():
+        raise ValueError("manifest.json skill has no skill.md")
+    skill.instructions = instructions.read_text(encoding="utf-8").strip()
+
+
+def _apply_metadata(skill: Skill, meta: dict[str, Any], roles_key: str) -> None:
+    if "name" in meta:
+        skill.name = str(meta["name"])
+    skill.description = str(meta.get("description") or "").strip()
+    roles = meta.get(roles_key, [ALL_ROLES])
+    if isinstance(roles, str):
+        roles = [part.strip() for part in roles.split(",")]
+    if not isinstance(roles, list):
+        raise ValueError(f"{roles_key} must be a list of roles")
+    skill.roles = [str(role) for role in roles]
+    priority = meta.get("priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise ValueError("priority must be an integer")
+    skill.priority = priority
+    skill.version = str(meta["version"]) if meta.get("version") is not None else None
+
+
+def _check_metadata(skill: Skill) -> None:
+    if not _NAME.match(skill.name) or ".." in skill.name:
+        raise ValueError(f"invalid skill name {skill.name!r}")
+    if not skill.description:
+        raise ValueError("description is missing")
+    unknown = [role for role in skill.roles if role not in (*ROLES, ALL_ROLES)]
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}; use worker, orchestrator or all")
+
+
+def list_skills(dirs: Iterable[str | Path]) -> list[Skill]:
+    """Every skill in the search path, sorted by name; for a repeated name the first folder wins."""
+    found: dict[str, Skill] = {}
+    for folder in search_path(dirs):
+        if not folder.is_dir():
+            continue
+        for entry in sorted(folder.iterdir()):
+            if not entry.is_dir() or entry.name.startswith("."):
+                continue
+            skill = load_skill(entry)
+            found.setdefault(skill.name, skill)
+    return sorted(found.values(), key=lambda skill: skill.name)
+
+
+def get_skill(name: str, dirs: Iterable[str | Path]) -> Skill:
+    validate_name(name)
+    for skill in list_skills(dirs):
+        if skill.name == name:
+            return skill
+    raise NotFound(f"No skill named {name!r}.", {"name": name})
+
+
+def skills_for_role(role: str, requested: Sequence[str], dirs: Iterable[str | Path]) -> list[Skill]:
+    """The skills a session of `role` is briefed with: the role's own plus the requested ones.
+
+    Ordered by priority (highest first), then name. An unknown or broken requested skill is a 422.
+    """
+    available = {skill.name: skill for skill in list_skills(dirs)}
+    for name in requested:
+        skill = available.get(name)
+        if skill is None:
+            raise ValidationFailed.field("skills", f"unknown skill {name!r}")
+        if skill.error:
+            raise ValidationFailed.field("skills", f"skill {name!r} is broken: {skill.error}")
+    chosen = [s for s in available.values() if s.applies_to(role) or s.name in requested]
+    return sorted(chosen, key=lambda skill: (-skill.priority, skill.name))
+
+
+def install_default_skills(
+    target: str | Path | None = None, overwrite: bool = False
+) -> list[tuple[str, str]]:
+    """Copy the packaged skills into `target` (default: the user's skills folder).
+
+    An existing skill folder is left alone (the user may have edited it) unless `overwrite`.
+    Returns `(name, action)` pairs, action being "installed", "skipped" or "replaced".
+    """
+    destination = Path(target).expanduser() if target else paths.user_skills_dir()
+    destination.mkdir(parents=True, exist_ok=True)
+    results: list[tuple[str, str]] = []
+    source_root = paths.packaged_skills_dir()
+    for source in sorted(source_root.iterdir()) if source_root.is_dir() else []:
+        if not source.is_dir() or source.name.startswith((".", "_")):
+            continue
+        copy = destination / source.name
+        if copy.exists() and not overwrite:
+            results.append((source.name, "skipped"))
+            continue
+        action = "replaced" if copy.exists() else "installed"
+        if copy.exists():
+            shutil.rmtree(copy)
+        shutil.copytree(source, copy)
+        results.append((source.name, action))
+    return results

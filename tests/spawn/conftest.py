@@ -1,0 +1,101 @@
+"""Set-up of the spawn tests: test agents configured through traitlets, and waits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+RECORDER = str(Path(__file__).parent / "agents" / "record_env.py")
+
+
+def recorder(out: Path, *options: str) -> dict[str, Any]:
+    """An agent that writes what it got to out/<session id>.json; `options` go to record_env.py."""
+    return {
+        "argv": [sys.executable, RECORDER, "--out", str(out), *options, "--",
+                 "{brief}", "{prompt}", "{session_id}"],
+        "env": {"TEST_AGENT_EXTRA": "yes"},
+    }
+
+
+@pytest.fixture
+def records(tmp_path: Path) -> Path:
+    folder = tmp_path / "records"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def maestro_config(records: Path, tmp_path: Path) -> dict[str, Any]:
+    from maestro_jupyter.spawner import default_agents
+
+    return {
+        "skills_dirs": [str(tmp_path / "user-skills")],
+        "default_agent": "ok",
+        "agents": {
+            "ok": recorder(records),
+            "fail": recorder(records, "--code", "3"),
+            "sleeper": recorder(records, "--sleep", "300", "--child"),
+            "shell": default_agents()["shell"],
+        },
+    }
+
+
+@pytest.fixture
+def spawner(jp_serverapp: Any) -> Any:
+    spawner = jp_serverapp.web_app.settings["maestro_spawner"]
+    spawner.poll_interval = 0.05
+    spawner.stop_timeout = 2.0
+    return spawner
+
+
+@pytest.fixture
+def work_dir(jp_root_dir: Path) -> Path:
+    folder = jp_root_dir / "work"
+    folder.mkdir()
+    return folder
+
+
+async def make_task(api: Any, title: str = "Write the parser") -> dict[str, Any]:
+    reply = await api("POST", "tasks", {"title": title,
+                                        "subtasks": [{"title": "Lexer"}, {"title": "Tests"}]})
+    assert reply.status == 201, reply
+    return reply.json
+
+
+async def wait_for(check: Any, timeout: float = 20.0, interval: float = 0.05) -> Any:
+    """Await `check()` (sync or async) until it returns something truthy."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {check}")
+        await asyncio.sleep(interval)
+
+
+async def wait_for_record(records: Path, session_id: str) -> dict[str, Any]:
+    path = records / f"{session_id}.json"
+    await wait_for(path.exists)
+    return json.loads(path.read_text())
+
+
+async def wait_for_status(api: Any, session_id: str, *statuses: str) -> dict[str, Any]:
+    async def ended() -> dict[str, Any] | None:
+        session = (await api("GET", f"sessions/{session_id}")).json
+        return session if session["status"] in statuses else None
+
+    return await wait_for(ended)
+
+
+def maestro_terminals(jp_serverapp: Any) -> list[str]:
+    manager = jp_serverapp.web_app.settings["terminal_manager"]
+    return [name for name in manager.terminals if name.startswith("maestro_")]

@@ -1,0 +1,224 @@
+"""Spawning sessions: a real terminado terminal runs the configured agent, tracked to its end."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from typing import Any
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient
+
+from .conftest import maestro_terminals, make_task, wait_for, wait_for_record, wait_for_status
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def spawn(api: Any, body: dict[str, Any], **kwargs: Any) -> Any:
+    return await api("POST", "sessions/spawn", body, **kwargs)
+
+
+async def test_agent_runs_in_a_named_terminal_with_the_session_env(
+    api, jp_fetch, jp_serverapp, records, work_dir, spawner
+):
+    task = await make_task(api)
+    reply = await spawn(api, {"taskIds": [task["id"]], "cwd": "work", "cols": 100, "rows": 30})
+    assert reply.status == 201, reply
+    session = reply.json
+    assert session["status"] == "running" and session["agent"] == "ok"
+    assert session["terminalName"] == f"maestro_{session['id']}"
+    assert session["cwd"] == str(work_dir.resolve())
+
+    terminals = json.loads((await jp_fetch("api", "terminals")).body)
+    assert session["terminalName"] in [terminal["name"] for terminal in terminals]
+
+    record = await wait_for_record(records, session["id"])
+    env = record["env"]
+    assert env["MAESTRO_SESSION_ID"] == session["id"]
+    assert env["MAESTRO_TASK_IDS"] == task["id"]
+    assert env["MAESTRO_PROJECT_ID"] == "proj_default"
+    assert env["MAESTRO_ROLE"] == "worker"
+    assert env["MAESTRO_URL"] == jp_serverapp.connection_url
+    assert "COLUMNS" not in env and "LINES" not in env
+    assert record["size"] == [100, 30]  # the pty was sized before the agent started
+    assert record["cwd"] == str(work_dir.resolve())
+    brief_path, prompt, session_id = record["args"]
+    assert brief_path == env["MAESTRO_BRIEF"] and session_id == session["id"]
+    assert "maestro whoami" in prompt
+
+    # The token the agent got works against the API over real HTTP.
+    status = await AsyncHTTPClient().fetch(
+        env["MAESTRO_URL"] + "maestro/api/status",
+        headers={"Authorization": f"token {env['MAESTRO_TOKEN']}"},
+    )
+    assert json.loads(status.body)["counts"]["sessions"]["running"] == 1
+    refused = await AsyncHTTPClient().fetch(
+        env["MAESTRO_URL"] + "maestro/api/status", raise_error=False
+    )
+    assert refused.code in (401, 403)
+
+    ended = await wait_for_status(api, session["id"], "completed", "failed")
+    assert ended["status"] == "completed" and ended["exitCode"] == 0 and ended["endedAt"]
+    tasks = (await api("GET", f"tasks/{task['id']}")).json
+    assert tasks["sessionIds"] == [session["id"]]
+    # The tab stays usable: the terminal is now a shell.
+    assert session["terminalName"] in maestro_terminals(jp_serverapp)
+
+
+async def test_session_folder_holds_manifest_and_brief(api, maestro_home, records, spawner):
+    task = await make_task(api)
+    await api("POST", f"tasks/{task['id']}/timeline", {"message": "Lexer design agreed"})
+    reply = await spawn(api, {"taskIds": [task["id"]], "prompt": "Mind the Unicode."})
+    session = reply.json
+    folder = maestro_home / "sessions" / session["id"]
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["session"]["id"] == session["id"]
+    assert manifest["terminalName"] == session["terminalName"]
+    assert "token" not in json.dumps(manifest).lower()
+    brief = (folder / "brief.md").read_text()
+    for expected in ("Write the parser", "Lexer", "Lexer design agreed", "Mind the Unicode.",
+                     "## Skill: maestro-cli", "## Skill: maestro-worker"):
+        assert expected in brief
+    assert "maestro-orchestrator" not in brief
+    assert session["skills"] == ["maestro-cli", "maestro-worker"]
+
+
+async def test_failing_agent_ends_failed_with_its_exit_code(api, records, spawner):
+    task = await make_task(api)
+    session = (await spawn(api, {"taskIds": [task["id"]], "agent": "fail"})).json
+    ended = await wait_for_status(api, session["id"], "completed", "failed")
+    assert ended["status"] == "failed" and ended["exitCode"] == 3
+
+
+async def test_terminal_websocket_shows_the_agent_output(api, jp_ws_fetch, records, spawner):
+    task = await make_task(api)
+    session = (await spawn(api, {"taskIds": [task["id"]]})).json
+    await wait_for_record(records, session["id"])
+    socket = await jp_ws_fetch("terminals", "websocket", session["terminalName"])
+    seen = ""
+    try:
+        while f"MAESTRO-TEST-AGENT ran for {session['id']}" not in seen:
+            kind, *payload = json.loads(await socket.read_message())
+            if kind == "stdout":
+                seen += payload[0]
+    finally:
+        socket.close()
+    assert "the agent exited with code 0" in seen or "MAESTRO-TEST-AGENT" in seen
+
+
+async def test_stop_ends_the_agent_its_children_and_the_terminal(
+    api, jp_serverapp, records, spawner
+):
+    task = await make_task(api)
+    session = (await spawn(api, {"taskIds": [task["id"]], "agent": "sleeper"})).json
+    record = await wait_for_record(records, session["id"])
+    reply = await api("POST", f"sessions/{session['id']}/stop")
+    assert reply.status == 200, reply
+    assert reply.json["status"] == "stopped" and reply.json["endedAt"]
+    for pid in (record["pid"], record["childPid"]):
+        await wait_for(lambda pid=pid: not _alive(pid), timeout=10)
+    await wait_for(lambda: session["terminalName"] not in maestro_terminals(jp_serverapp))
+    assert (await api("GET", f"sessions/{session['id']}")).json["status"] == "stopped"
+
+
+async def test_delete_stops_the_session_first(api, jp_serverapp, records, spawner):
+    task = await make_task(api)
+    session = (await spawn(api, {"taskIds": [task["id"]], "agent": "sleeper"})).json
+    record = await wait_for_record(records, session["id"])
+    assert (await api("DELETE", f"sessions/{session['id']}")).status == 204
+    await wait_for(lambda: not _alive(record["pid"]), timeout=10)
+    await wait_for(lambda: session["terminalName"] not in maestro_terminals(jp_serverapp))
+
+
+async def test_last_activity_follows_terminal_output(api, records, spawner):
+    spawner.activity_interval = 0
+    task = await make_task(api)
+    session = (await spawn(api, {"taskIds": [task["id"]], "agent": "sleeper"})).json
+    await wait_for_record(records, session["id"])
+
+    async def active() -> bool:
+        return bool((await api("GET", f"sessions/{session['id']}")).json["lastActivity"])
+
+    await wait_for(active)
+    await api("POST", f"sessions/{session['id']}/stop")
+
+
+async def test_spawn_request_event_names_the_terminal(api, jp_serverapp, records, spawner):
+    store = jp_serverapp.web_app.settings["maestro_store"]
+    since = store.last_seq()
+    task = await make_task(api)
+    session = (await spawn(api, {"taskIds": [task["id"]]})).json
+    events = store.events_since(since)
+    requests = [e for e in events if e["event"] == "session:spawn_request"]
+    assert len(requests) == 1
+    assert requests[0]["data"]["terminalName"] == session["terminalName"]
+    assert requests[0]["data"]["session"]["status"] == "running"
+    names = [e["event"] for e in events]
+    assert names.index("session:created") < names.index("session:spawn_request")
+    assert "task:updated" in names
+
+
+async def test_retried_spawn_with_the_same_idempotency_key_spawns_once(
+    api, jp_serverapp, records, spawner
+):
+    task = await make_task(api)
+    headers = {"Idempotency-Key": "spawn-once"}
+    first = await spawn(api, {"taskIds": [task["id"]]}, headers=headers)
+    second = await spawn(api, {"taskIds": [task["id"]]}, headers=headers)
+    assert first.status == second.status == 201
+    assert first.json["id"] == second.json["id"]
+    assert maestro_terminals(jp_serverapp) == [first.json["terminalName"]]
+
+
+async def test_restart_reconciles_sessions_whose_terminal_is_gone(
+    jp_serverapp, maestro_home, api, spawner
+):
+    from maestro_jupyter.spawner import Spawner
+    from maestro_jupyter.store import Store
+
+    task = await make_task(api)
+    app = jp_serverapp.web_app.settings["maestro_app"]
+    old = Store(app.db_url)
+    left_running = old.create_session(task_ids=[task["id"]], agent="ok",
+                                      terminal_name="maestro_sess_gone1")
+    old.update_session(left_running["id"], status="running")
+    finished = old.create_session(task_ids=[task["id"]], agent="ok",
+                                  terminal_name="maestro_sess_gone2", status="needs_input")
+    exit_file = maestro_home / "sessions" / finished["id"] / "exit_code"
+    exit_file.parent.mkdir(parents=True)
+    exit_file.write_text("0\n")
+    old.close()
+
+    restarted = Spawner(app, Store(app.db_url))  # a new server over the same database
+    assert sorted(restarted.reconcile()) == sorted([left_running["id"], finished["id"]])
+    failed = (await api("GET", f"sessions/{left_running['id']}")).json
+    assert failed["status"] == "failed" and failed["endedAt"]
+    completed = (await api("GET", f"sessions/{finished['id']}")).json
+    assert completed["status"] == "completed" and completed["exitCode"] == 0
+    assert restarted.reconcile() == []
+
+
+async def test_reconcile_keeps_watching_a_session_whose_terminal_is_alive(
+    api, jp_serverapp, records, spawner
+):
+    from maestro_jupyter.spawner import Spawner
+
+    task = await make_task(api)
+    session = (await spawn(api, {"taskIds": [task["id"]], "agent": "sleeper"})).json
+    app = jp_serverapp.web_app.settings["maestro_app"]
+    other = Spawner(app, app.settings["maestro_store"])
+    assert other.reconcile() == []
+    assert (await api("GET", f"sessions/{session['id']}")).json["status"] == "running"
+    await api("POST", f"sessions/{session['id']}/stop")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rpartition(")")[2].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+    except IndexError:
+        return os.path.exists(f"/proc/{pid}")
