@@ -112,7 +112,7 @@ def build_openapi(routes: list[Route], base_url: str = "/") -> dict[str, Any]:
                 codes.add(422)
             for code in sorted(codes):
                 operation["responses"][str(code)] = {
-                    "description": _ERROR_TEXT[code],
+                    "description": _ERROR_TEXT.get(code, "Error"),
                     "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
                     },

@@ -1,0 +1,79 @@
+"""The events WebSocket: envelopes after commit, gap-free seq, replay with ?since=, ping/pong."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def receive(ws, timeout: float = 10) -> dict:
+    message = await asyncio.wait_for(ws.read_message(), timeout)
+    assert message is not None, "socket closed"
+    return json.loads(message)
+
+
+async def events_until(ws, name: str) -> list[dict]:
+    seen = []
+    while True:
+        seen.append(await receive(ws))
+        if seen[-1].get("event") == name:
+            return seen
+
+
+async def test_writes_emit_their_events_with_consecutive_seq(api, jp_ws_fetch):
+    ws = await jp_ws_fetch("maestro", "api", "events")
+    backlog = await events_until(ws, "project:created")  # the default project's, replayed
+    task = (await api("POST", "tasks", {"title": "t", "subtasks": [{"title": "s"}]})).json
+    sub = (await api("GET", f"tasks/{task['id']}/subtasks")).json["items"][0]
+    await api("PATCH", f"tasks/{task['id']}/subtasks/{sub['id']}", {"completed": True})
+    await api("POST", f"tasks/{task['id']}/timeline", {"message": "note"})
+    await api("PATCH", f"tasks/{task['id']}", {"title": "t2"})
+    await api("DELETE", f"tasks/{task['id']}")
+    live = await events_until(ws, "task:deleted")
+    names = [e["event"] for e in live]
+    assert names == ["task:created", "subtask:created", "subtask:updated", "timeline:created",
+                     "task:updated", "task:deleted"]
+    seqs = [e["seq"] for e in backlog + live]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert live[0]["data"]["id"] == task["id"] and live[0]["timestamp"].endswith("Z")
+    assert live[2]["data"]["completed"] is True
+    assert live[-1]["data"] == {"id": task["id"], "projectId": "proj_default"}
+    ws.close()
+
+
+async def test_an_event_missed_while_disconnected_is_replayed_with_since(api, jp_ws_fetch):
+    ws = await jp_ws_fetch("maestro", "api", "events")
+    await api("POST", "tasks", {"title": "seen"})
+    seen = await events_until(ws, "task:created")
+    last = seen[-1]["seq"]
+    ws.close()
+    missed = (await api("POST", "tasks", {"title": "missed while away"})).json
+    again = await jp_ws_fetch("maestro", "api", "events", params={"since": str(last)})
+    first = await receive(again)
+    assert first["seq"] == last + 1
+    assert first["event"] == "task:created" and first["data"]["id"] == missed["id"]
+    live = (await api("POST", "tasks", {"title": "live"})).json
+    after = await receive(again)
+    assert after["seq"] == last + 2 and after["data"]["id"] == live["id"]
+    again.close()
+
+
+async def test_ping_gets_pong(jp_ws_fetch):
+    ws = await jp_ws_fetch("maestro", "api", "events", params={"since": "999999"})
+    resync = await receive(ws)
+    assert resync["type"] == "resync"  # a seq this store never had: start again from 0
+    assert (await receive(ws))["seq"] == 1
+    await ws.write_message(json.dumps({"type": "ping"}))
+    assert await receive(ws) == {"type": "pong"}
+    ws.close()
+
+
+async def test_a_failed_write_emits_nothing(api, jp_ws_fetch, store):
+    before = store.last_seq()
+    await api("POST", "tasks", {"title": "x", "dependencies": ["task_missing"]})
+    await api("POST", "tasks", {"title": "x", "parentId": "task_missing"})
+    assert store.last_seq() == before
