@@ -627,16 +627,17 @@ def _api_error(
     status: int, payload: Any, server: ServerInfo, method: str, url: str
 ) -> MaestroAPIError:
     is_maestro_error = isinstance(payload, dict) and isinstance(payload.get("error"), str)
-    if is_maestro_error:
+    if status in (401, 403):
+        code = payload["error"] if is_maestro_error else "unauthorized"
+        message = (
+            f"{server.url} refused the token (HTTP {status}): pass --token, set MAESTRO_TOKEN "
+            "or run 'maestro config set token TOKEN'"
+        )
+        details = {}
+    elif is_maestro_error:
         code = payload["error"]
         message = str(payload.get("message") or code)
         details = payload.get("details") if isinstance(payload.get("details"), dict) else {}
-    elif status in (401, 403):
-        code = "unauthorized" if status == 401 else "forbidden"
-        message = (
-            f"{server.url} refused the token (HTTP {status}): pass --token or set MAESTRO_TOKEN"
-        )
-        details = {}
     elif status == 404:
         code = "not_found"
         message = (

@@ -71,20 +71,21 @@ def import_(source: Any, overwrite: bool, skip_existing: bool) -> None:
     """Import an export in one transaction; ids that exist already stop it unless told otherwise."""
     if overwrite and skip_existing:
         raise InputError("give either --overwrite or --skip-existing, not both")
+    name = getattr(source, "name", "-")
+    name = "standard input" if name in ("-", "<stdin>") else name
     try:
         document = json.loads(source.read())
     except (ValueError, UnicodeDecodeError) as error:
-        raise InputError(f"{source.name} is not JSON: {error}") from None
+        raise InputError(f"{name} is not JSON: {error}") from None
     if not isinstance(document, dict):
-        raise InputError(f"{source.name} is not a Maestro export (expected a JSON object)")
+        raise InputError(f"{name} is not a Maestro export (expected a JSON object)")
     if isinstance(document.get("data"), dict) and document.get("success") is True:
         document = document["data"]  # the --json envelope of `maestro export --json`
     if document.get("format") != "maestro-export":
-        raise InputError(f'{source.name} is not a Maestro export (no "format": "maestro-export")')
+        raise InputError(f'{name} is not a Maestro export (no "format": "maestro-export")')
     on_conflict = "overwrite" if overwrite else "skip" if skip_existing else "fail"
     st = state()
     answer = st.client.import_store(document, on_conflict=on_conflict)
-    name = "standard input" if source.name in ("-", "<stdin>") else source.name
     st.emit(
         answer,
         lambda a: output.echo(f"Imported {name}: {_import_summary(a)}"),
