@@ -99,8 +99,16 @@ def test_task_create_prints_the_id_and_json_gives_the_task(maestro: Maestro) -> 
     assert re.fullmatch(r"Created task_\w+: Write the parser\n", human.out)
 
     task = create(
-        maestro, "Ship v2", "-d", "all of it", "--label", "release", "--subtask", "Changelog",
-        "--subtask", "Tag",
+        maestro,
+        "Ship v2",
+        "-d",
+        "all of it",
+        "--label",
+        "release",
+        "--subtask",
+        "Changelog",
+        "--subtask",
+        "Tag",
     )
     assert task["title"] == "Ship v2" and task["description"] == "all of it"
     assert task["labels"] == ["release"] and task["subtaskCount"] == 2
@@ -214,7 +222,9 @@ def test_task_tree_nests_child_tasks_and_subtasks(maestro: Maestro) -> None:
 
 
 def test_task_next_is_the_most_urgent_todo_whose_dependencies_are_done(
-    maestro: Maestro, cli_env: dict[str, str | None], empty_server: JupyterServer  # noqa: F811
+    maestro: Maestro,
+    cli_env: dict[str, str | None],
+    empty_server: JupyterServer,  # noqa: F811
 ) -> None:
     env = {"MAESTRO_URL": empty_server.url, "MAESTRO_TOKEN": empty_server.token}
     assert maestro("task", "next", env=env).out == "No task is ready.\n"
@@ -257,7 +267,13 @@ def test_subtask_commands(maestro: Maestro) -> None:
     undone = maestro("subtask", "complete", task["id"], one["id"], "--undo", "--json").data
     assert undone["completed"] is False
     moved = maestro(
-        "subtask", "update", task["id"], listed[2]["id"], "--title", "Write docs", "--completed",
+        "subtask",
+        "update",
+        task["id"],
+        listed[2]["id"],
+        "--title",
+        "Write docs",
+        "--completed",
         "--json",
     ).data
     assert moved["title"] == "Write docs" and moved["completed"] is True
@@ -282,7 +298,8 @@ def session_env(server: JupyterServer, task_ids: list[str]) -> dict[str, str | N
 
 
 def test_task_complete_without_an_id_completes_the_sessions_task(
-    maestro: Maestro, maestro_server: JupyterServer  # noqa: F811
+    maestro: Maestro,
+    maestro_server: JupyterServer,  # noqa: F811
 ) -> None:
     task = create(maestro, "Session work")
     env = session_env(maestro_server, [task["id"]])
@@ -291,7 +308,8 @@ def test_task_complete_without_an_id_completes_the_sessions_task(
 
 
 def test_task_complete_without_an_id_refuses_to_guess_between_several_tasks(
-    maestro: Maestro, maestro_server: JupyterServer  # noqa: F811
+    maestro: Maestro,
+    maestro_server: JupyterServer,  # noqa: F811
 ) -> None:
     first, second = create(maestro, "One"), create(maestro, "Two")
     env = session_env(maestro_server, [first["id"], second["id"]])
@@ -303,7 +321,8 @@ def test_task_complete_without_an_id_refuses_to_guess_between_several_tasks(
 
 
 def test_reports_add_timeline_entries_and_change_status(
-    maestro: Maestro, maestro_server: JupyterServer  # noqa: F811
+    maestro: Maestro,
+    maestro_server: JupyterServer,  # noqa: F811
 ) -> None:
     task = create(maestro, "Reported on")
     env = session_env(maestro_server, [task["id"]])
@@ -341,7 +360,8 @@ def test_report_outside_a_session_needs_a_task(maestro: Maestro) -> None:
 
 
 def test_whoami_shows_the_session_and_its_tasks(
-    maestro: Maestro, maestro_server: JupyterServer  # noqa: F811
+    maestro: Maestro,
+    maestro_server: JupyterServer,  # noqa: F811
 ) -> None:
     outside = maestro("whoami")
     assert outside.code == 0 and "Not inside a Maestro session" in outside.out
@@ -360,7 +380,8 @@ def test_whoami_shows_the_session_and_its_tasks(
 
 
 def test_status_reports_server_version_counts_and_session(
-    maestro: Maestro, maestro_server: JupyterServer  # noqa: F811
+    maestro: Maestro,
+    maestro_server: JupyterServer,  # noqa: F811
 ) -> None:
     human = maestro("status")
     assert human.code == 0
@@ -388,6 +409,56 @@ def test_session_list_and_info(maestro: Maestro, maestro_server: JupyterServer) 
     info = maestro("session", "info", env=env)
     assert info.code == 0 and info.out.startswith(f"{session_id}  test session\n")
     assert maestro("session", "info", session_id, "--json").data["taskIds"] == [task["id"]]
+
+
+def test_session_spawn_and_stop(maestro: Maestro) -> None:
+    task = create(maestro, "Spawned for")
+    human = maestro("session", "spawn", task["id"], "--agent", "shell", "--name", "cli spawn")
+    assert human.code == 0, human.err
+    match = re.fullmatch(
+        rf"Spawned (\w+) \((\w+)\) for {task['id']} in terminal (\w+)\n", human.out
+    )
+    assert match and match.group(2) == "running"
+    session_id = match.group(1)
+    assert match.group(3) == f"maestro_{session_id}"
+    info = maestro("session", "info", session_id, "--json").data
+    assert info["spawnSource"] == "cli" and info["name"] == "cli spawn"
+    stopped = maestro("session", "stop", session_id)
+    assert stopped.code == 0 and stopped.out == f"Stopped {session_id}\n"
+    assert maestro("session", "info", session_id, "--json").data["status"] == "stopped"
+
+    spawned = maestro("session", "spawn", task["id"], "--agent", "shell", "--json").data
+    session = spawned.get("session", spawned)
+    assert session["taskIds"] == [task["id"]]
+    assert maestro("session", "stop", session["id"], "--json").data["status"] == "stopped"
+
+
+def test_session_spawned_from_a_session_records_its_parent(
+    maestro: Maestro,
+    maestro_server: JupyterServer,  # noqa: F811
+) -> None:
+    task = create(maestro, "Delegated")
+    env = session_env(maestro_server, [task["id"]])
+    spawned = maestro("session", "spawn", task["id"], "--agent", "shell", "--json", env=env).data
+    session = spawned.get("session", spawned)
+    assert session["parentSessionId"] == env["MAESTRO_SESSION_ID"]
+    assert session["spawnSource"] == "session"
+    maestro("session", "stop", session["id"])
+
+
+def test_skill_list_and_show(maestro: Maestro) -> None:
+    table = maestro("skill", "list")
+    assert table.code == 0
+    assert table.out.splitlines()[0].split() == ["NAME", "ROLES", "SOURCE", "DESCRIPTION"]
+    skills = maestro("skill", "list", "--json").data
+    names = {s["name"] for s in skills}
+    assert "maestro-worker" in names
+    shown = maestro("skill", "show", "maestro-worker")
+    assert shown.code == 0 and re.search(r"^name\s+maestro-worker$", shown.out, re.M)
+    detail = maestro("skill", "show", "maestro-worker", "--json").data
+    assert detail["instructions"].strip() and detail["instructions"].strip() in shown.out
+    missing = maestro("skill", "show", "no-such-skill", "--json")
+    assert missing.code == 1 and missing.error["error"] == "not_found"
 
 
 # -- skills and config (local files) -------------------------------------------------------------
@@ -433,7 +504,8 @@ def test_config_set_get_show_unset(maestro: Maestro, cli_env: dict[str, str | No
 
 
 def test_config_file_is_used_when_the_environment_names_no_server(
-    maestro: Maestro, maestro_server: JupyterServer  # noqa: F811
+    maestro: Maestro,
+    maestro_server: JupyterServer,  # noqa: F811
 ) -> None:
     maestro("config", "set", "url", maestro_server.url)
     maestro("config", "set", "token", maestro_server.token)
