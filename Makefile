@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test install chromium bench lint clean
+.PHONY: lab test install system-deps bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,12 @@ lab: $(BIN)/python
 	$(BIN)/pip install -e ".[lab,widgets]"
 	$(BIN)/jupyter lab $(ALLOW_ROOT)
 
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
+# Debian packages the tests drive for real: Chromium (browser tests) and PostgreSQL (store tests).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  || { apt-get update && apt-get install -y --no-install-recommends chromium postgresql; }
 
-test: install chromium
+test: install system-deps
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install
