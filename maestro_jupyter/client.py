@@ -422,6 +422,14 @@ class MaestroClient:
                     code="invalid_response",
                 )
             return payload
+        if 300 <= status < 400:
+            location = response.headers.get("Location", "?")
+            raise MaestroAPIError(
+                f"{self.server.url} redirected to {location} instead of answering: is it a "
+                "Jupyter server with Maestro, and is the token right?",
+                status=status,
+                code="unexpected_redirect",
+            )
         raise _api_error(status, payload, self.server, method, url)
 
     def get(self, path: str, **params: Any) -> Any:

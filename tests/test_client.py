@@ -1,0 +1,247 @@
+"""`maestro_jupyter.client`: discovery, typed errors, retries deduplicated by Idempotency-Key."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from maestro_jupyter import client as mc
+from tests.cli_support import FlakyProxy, JupyterServer, free_port, maestro_server  # noqa: F401
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("MAESTRO_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("MAESTRO_HOME", str(tmp_path / "maestro-home"))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.chdir(tmp_path)
+
+
+def write_runtime_file(runtime: Path, pid: int, **info: object) -> Path:
+    runtime.mkdir(parents=True, exist_ok=True)
+    path = runtime / f"jpserver-{pid}.json"
+    path.write_text(json.dumps({"pid": pid, "base_url": "/", "token": "", **info}))
+    return path
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+# -- discovery -----------------------------------------------------------------------------------
+
+
+def test_flags_win_over_environment_and_config() -> None:
+    mc.save_config({"url": "http://config:1/", "token": "from-config"})
+    env = {"MAESTRO_URL": "http://env:2/", "MAESTRO_TOKEN": "from-env"}
+    found = mc.discover("http://flag:3", "from-flag", environ=env)
+    assert (found.url, found.token, found.source) == ("http://flag:3/", "from-flag", "--server")
+    found = mc.discover(environ=env)
+    assert (found.url, found.token, found.source) == ("http://env:2/", "from-env", "environment")
+    found = mc.discover(environ={})
+    assert (found.url, found.token) == ("http://config:1/", "from-config")
+    assert found.source.startswith("config ")
+
+
+def test_a_token_is_taken_from_the_next_source_when_the_url_comes_alone() -> None:
+    found = mc.discover("http://flag:3/", environ={"MAESTRO_TOKEN": "from-env"})
+    assert found.token == "from-env"
+
+
+def test_api_urls_are_accepted_and_cut_back_to_the_base_url() -> None:
+    found = mc.discover(environ={"MAESTRO_API_URL": "http://hub/user/ann/maestro/api"})
+    assert found.url == "http://hub/user/ann/"
+    assert found.api_url == "http://hub/user/ann/maestro/api/"
+    assert mc.normalize_url("127.0.0.1:8888") == "http://127.0.0.1:8888/"
+
+
+def test_running_servers_are_found_from_runtime_files(tmp_path: Path) -> None:
+    runtime = tmp_path / "runtime"
+    write_runtime_file(
+        runtime, os.getpid(), url="http://127.0.0.1:9999/user/ann/", base_url="/user/ann/",
+        token="abc", root_dir="/",
+    )  # fmt: skip
+    found = mc.discover(environ={})
+    assert (found.url, found.token) == ("http://127.0.0.1:9999/user/ann/", "abc")
+    assert found.source.startswith("runtime file ")
+
+
+def test_runtime_files_of_dead_servers_and_unix_sockets_are_ignored(tmp_path: Path) -> None:
+    runtime = tmp_path / "runtime"
+    write_runtime_file(runtime, dead_pid(), url="http://127.0.0.1:1111/", token="dead")
+    write_runtime_file(runtime, 1, url="http://127.0.0.1:2222/", sock="/tmp/jp.sock")
+    with pytest.raises(mc.ServerNotFound, match="jupyter lab"):
+        mc.discover(environ={})
+
+
+def test_a_base_url_missing_from_the_runtime_url_is_added(tmp_path: Path) -> None:
+    write_runtime_file(
+        tmp_path / "runtime", os.getpid(), url="http://127.0.0.1:9999/", base_url="/user/bob/"
+    )
+    assert mc.running_servers()[0].url == "http://127.0.0.1:9999/user/bob/"
+
+
+def test_the_server_whose_root_holds_the_current_folder_comes_first(tmp_path: Path) -> None:
+    runtime = tmp_path / "runtime"
+    elsewhere = write_runtime_file(
+        runtime, os.getpid(), url="http://127.0.0.1:1/", root_dir="/nowhere"
+    )
+    write_runtime_file(runtime, 1, url="http://127.0.0.1:2/", root_dir=str(tmp_path))
+    os.utime(elsewhere, (time.time() + 60, time.time() + 60))  # the newer file
+    assert [s.url for s in mc.running_servers()] == ["http://127.0.0.1:2/", "http://127.0.0.1:1/"]
+
+
+def test_a_url_without_token_takes_the_token_of_the_running_server_at_that_url(
+    tmp_path: Path,
+) -> None:
+    write_runtime_file(
+        tmp_path / "runtime", os.getpid(), url="http://127.0.0.1:9999/", token="runtime-token"
+    )
+    found = mc.discover(environ={"MAESTRO_URL": "http://127.0.0.1:9999"})
+    assert found.token == "runtime-token" and found.source == "environment"
+
+
+def test_session_env_reads_what_spawned_terminals_carry() -> None:
+    env = mc.session_env(
+        {
+            "MAESTRO_SESSION_ID": "sess_1",
+            "MAESTRO_TASK_IDS": "task_a, task_b,",
+            "MAESTRO_PROJECT_ID": "proj_default",
+            "MAESTRO_ROLE": "orchestrator",
+            "MAESTRO_BRIEF": "/x/brief.md",
+        }
+    )
+    assert env.task_ids == ("task_a", "task_b") and env.role == "orchestrator" and env.active
+    assert not mc.session_env({}).active
+
+
+def test_retry_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAESTRO_URL", "http://127.0.0.1:1/")
+    monkeypatch.setenv("MAESTRO_RETRIES", "5")
+    monkeypatch.setenv("MAESTRO_RETRY_DELAY", "0.25")
+    client = mc.MaestroClient.from_environment()
+    assert (client.retries, client.retry_delay) == (5, 0.25)
+    monkeypatch.setenv("MAESTRO_RETRIES", "lots")
+    with pytest.raises(mc.MaestroError, match="MAESTRO_RETRIES"):
+        mc.MaestroClient.from_environment()
+
+
+# -- against a real server -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def client(maestro_server: JupyterServer) -> mc.MaestroClient:  # noqa: F811
+    return mc.MaestroClient(
+        mc.ServerInfo(maestro_server.url, maestro_server.token), retry_delay=0.01
+    )
+
+
+def test_resources_round_trip(client: mc.MaestroClient) -> None:
+    task = client.create_task("Client task", subtasks=[{"title": "one"}], priority="high")
+    assert client.get_task(task["id"])["subtasks"][0]["title"] == "one"
+    subtasks = client.create_subtasks(task["id"], [{"title": "two"}, {"title": "three"}])
+    assert [s["title"] for s in subtasks] == ["two", "three"]
+    assert len(client.list_subtasks(task["id"])) == 3
+    entry = client.add_timeline(task["id"], "progress", "halfway")
+    assert client.list_timeline(task["id"])[-1]["id"] == entry["id"]
+    assert client.update_task(task["id"], {"status": "in_progress"})["status"] == "in_progress"
+    assert client.complete_task(task["id"], "done")["status"] == "completed"
+    assert client.status()["store"]["dialect"] == "sqlite"
+
+
+def test_pagination_follows_next_cursor(client: mc.MaestroClient) -> None:
+    marker = f"paged-{time.monotonic_ns()}"
+    for n in range(5):
+        client.create_task(f"{marker} {n}")
+    pages = list(client.paginate("tasks", q=marker, page_size=2))
+    assert sorted(t["title"] for t in pages) == [f"{marker} {n}" for n in range(5)]
+    assert len(client.list_tasks(q=marker, limit=3)) == 3
+
+
+def test_server_errors_become_typed_exceptions(client: mc.MaestroClient) -> None:
+    with pytest.raises(mc.NotFoundError) as missing:
+        client.get_task("task_doesnotexist")
+    assert missing.value.status == 404 and missing.value.code == "not_found"
+
+    with pytest.raises(mc.ValidationError) as invalid:
+        client.create_task("")
+    assert invalid.value.details["errors"][0]["field"] == "title"
+
+    task = client.create_task("Versioned")
+    client.update_task(task["id"], {"title": "moved"})
+    with pytest.raises(mc.VersionMismatchError) as stale:
+        client.update_task(task["id"], {"title": "mine"}, version=task["version"])
+    assert stale.value.status == 412
+
+    client.create_task("Child", parentId=task["id"])
+    with pytest.raises(mc.ConflictError):
+        client.delete_task(task["id"])
+    client.delete_task(task["id"], recursive=True)
+
+
+def test_a_wrong_token_raises_authentication_failed(maestro_server: JupyterServer) -> None:  # noqa: F811
+    wrong = mc.MaestroClient(mc.ServerInfo(maestro_server.url, "wrong"), retries=0)
+    with pytest.raises(mc.AuthenticationFailed, match="MAESTRO_TOKEN"):
+        wrong.status()
+
+
+def test_a_server_without_maestro_says_so(maestro_server: JupyterServer) -> None:  # noqa: F811
+    token = maestro_server.token
+    elsewhere = mc.MaestroClient(mc.ServerInfo(maestro_server.url + "nothing/", token), retries=0)
+    with pytest.raises(mc.NotFoundError, match="no Maestro API at"):
+        elsewhere.status()
+    to_login = mc.MaestroClient(mc.ServerInfo(maestro_server.url + "nothing/", "x"), retries=0)
+    with pytest.raises(mc.MaestroAPIError, match="redirected to .*login"):
+        to_login.status()
+
+
+def test_a_down_server_raises_connection_failed_after_the_retries() -> None:
+    down = mc.MaestroClient(
+        mc.ServerInfo(f"http://127.0.0.1:{free_port()}/"), retries=3, retry_delay=0.01
+    )
+    started = time.monotonic()
+    with pytest.raises(mc.ConnectionFailed, match="after 3 retries") as failed:
+        down.status()
+    assert "connection refused" in failed.value.message
+    assert time.monotonic() - started < 5
+
+
+def test_a_create_retried_after_two_502s_creates_one_task(
+    maestro_server: JupyterServer,  # noqa: F811
+) -> None:
+    title = f"exactly once {time.monotonic_ns()}"
+    with FlakyProxy(maestro_server.url, failures=2) as proxy:
+        via_proxy = mc.MaestroClient(
+            mc.ServerInfo(proxy.url, maestro_server.token), retry_delay=0.01
+        )
+        created = via_proxy.create_task(title)
+    posts = [(status, key) for method, _, key, status in proxy.seen if method == "POST"]
+    assert [status for status, _ in posts] == [502, 502, 201]
+    assert len({key for _, key in posts}) == 1 and posts[0][1]
+    direct = mc.MaestroClient(mc.ServerInfo(maestro_server.url, maestro_server.token))
+    assert [t["id"] for t in direct.list_tasks(q=title)] == [created["id"]]
+
+
+def test_502s_beyond_the_retries_raise_a_server_error(
+    maestro_server: JupyterServer,  # noqa: F811
+) -> None:
+    with FlakyProxy(maestro_server.url, failures=10) as proxy:
+        via_proxy = mc.MaestroClient(
+            mc.ServerInfo(proxy.url, maestro_server.token), retries=2, retry_delay=0.01
+        )
+        with pytest.raises(mc.ServerError) as failed:
+            via_proxy.create_task("never acknowledged")
+    assert failed.value.status == 502
+    assert len([s for s in proxy.seen if s[0] == "POST"]) == 3
