@@ -1,0 +1,126 @@
+"""`maestro` as the separate program agents run: start-up imports, discovery, failures, retries."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli_support import (  # noqa: F401
+    FlakyProxy,
+    JupyterServer,
+    free_port,
+    isolated_env,
+    maestro_server,
+)
+
+pytestmark = pytest.mark.timeout(180)
+
+HEAVY_MODULES = ("jupyter_server", "tornado", "ipywidgets")
+
+
+def run_maestro(
+    *args: str, env: dict[str, str], python_flags: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *python_flags, "-m", "maestro_cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def imported_modules(importtime_stderr: str) -> set[str]:
+    """Module names from `python -X importtime` output (`import time: self | total | name`)."""
+    names = set()
+    for line in importtime_stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+@pytest.mark.parametrize("args", [("--help",), ("--version",), ("task", "list", "--json")])
+def test_start_up_does_not_import_jupyter_server_tornado_or_ipywidgets(
+    maestro_server: JupyterServer,  # noqa: F811
+    args: tuple[str, ...],
+) -> None:
+    run = run_maestro(*args, env=maestro_server.cli_env(), python_flags=("-X", "importtime"))
+    assert run.returncode == 0, run.stderr[-2000:]
+    modules = imported_modules(run.stderr)
+    assert "click" in modules
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY_MODULES)
+    assert heavy == []
+    if args == ("task", "list", "--json"):
+        assert json.loads(run.stdout)["success"] is True
+        assert "urllib3" in modules
+    else:
+        assert "urllib3" not in modules  # help and version need no HTTP client
+
+
+def test_the_server_is_discovered_from_its_runtime_file(
+    maestro_server: JupyterServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    env = isolated_env(tmp_path)  # no MAESTRO_URL, no config file
+    env["JUPYTER_RUNTIME_DIR"] = str(maestro_server.runtime_dir)
+    run = run_maestro("status", "--json", env=env)
+    assert run.returncode == 0, run.stderr
+    server = json.loads(run.stdout)["data"]["server"]
+    assert server["url"] == maestro_server.url  # with its /user/tester/ base_url
+    assert server["source"].startswith("runtime file ")
+    created = run_maestro("task", "create", "Found by runtime file", env=env)
+    assert created.returncode == 0 and created.stdout.startswith("Created task_")
+
+
+def test_no_server_anywhere_is_one_line_saying_how_to_start_one(tmp_path: Path) -> None:
+    run = run_maestro("task", "list", env=isolated_env(tmp_path))
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.count("\n") == 1 and "jupyter lab" in run.stderr
+
+
+def test_a_down_server_exits_1_with_one_line_after_the_retries(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/"
+    env = {**isolated_env(tmp_path), "MAESTRO_URL": url, "MAESTRO_RETRY_DELAY": "0.01"}
+    run = run_maestro("task", "create", "Nobody listens", env=env)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr == (
+        f"Error: cannot reach Maestro at {url} (connection refused) after 3 retries\n"
+    )
+    as_json = run_maestro("task", "list", "--json", env=env)
+    assert as_json.returncode == 1
+    error = json.loads(as_json.stderr)
+    assert error["success"] is False and error["error"] == "connection_failed"
+
+
+def test_a_server_failing_twice_then_answering_creates_exactly_one_task(
+    maestro_server: JupyterServer,  # noqa: F811
+) -> None:
+    title = "Created once through a flaky proxy"
+    with FlakyProxy(maestro_server.url, failures=2) as proxy:
+        env = maestro_server.cli_env(MAESTRO_URL=proxy.url, MAESTRO_RETRY_DELAY="0.01")
+        run = run_maestro("task", "create", title, "--json", env=env)
+    assert run.returncode == 0, run.stderr
+    created = json.loads(run.stdout)["data"]
+    statuses = [status for method, _, _, status in proxy.seen if method == "POST"]
+    assert statuses == [502, 502, 201]
+    listed = maestro_server.api("GET", "tasks?q=" + title.replace(" ", "+"))["items"]
+    assert [t["id"] for t in listed] == [created["id"]]
+
+
+def test_bad_usage_in_a_real_process_is_exit_2_and_one_line(tmp_path: Path) -> None:
+    run = run_maestro("task", "create", "", env=isolated_env(tmp_path))
+    assert run.returncode == 2 and run.stdout == ""
+    assert re.fullmatch(r"Error: Invalid value for 'TITLE': must not be empty \(.*\)\n", run.stderr)
+
+
+def test_shell_completion_is_offered_by_click(tmp_path: Path) -> None:
+    env = {**isolated_env(tmp_path), "_MAESTRO_COMPLETE": "bash_source"}
+    script = run_maestro(env=env)
+    assert script.returncode == 0 and "_maestro_completion" in script.stdout
+    env.update(_MAESTRO_COMPLETE="bash_complete", COMP_WORDS="maestro ta", COMP_CWORD="1")
+    assert "task" in run_maestro(env=env).stdout
