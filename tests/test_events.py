@@ -77,3 +77,23 @@ async def test_a_failed_write_emits_nothing(api, jp_ws_fetch, store):
     await api("POST", "tasks", {"title": "x", "dependencies": ["task_missing"]})
     await api("POST", "tasks", {"title": "x", "parentId": "task_missing"})
     assert store.last_seq() == before
+
+
+async def test_project_and_session_writes_emit_their_events(api, jp_ws_fetch, store):
+    ws = await jp_ws_fetch("maestro", "api", "events", params={"since": str(store.last_seq())})
+    project = (await api("POST", "projects", {"name": "p"})).json
+    await api("PATCH", f"projects/{project['id']}", {"name": "p2"})
+    task = (await api("POST", "tasks", {"title": "t", "projectId": project["id"]})).json
+    session = store.create_session(task_ids=[task["id"]], agent="shell")
+    await api("PATCH", f"sessions/{session['id']}", {"status": "needs_input"})
+    await api("DELETE", f"sessions/{session['id']}")
+    await api("DELETE", f"projects/{project['id']}")
+    names = [e["event"] for e in await events_until(ws, "project:deleted")]
+    assert names == [
+        "project:created", "project:updated", "task:created",
+        "session:created", "task:updated",  # the task gains the session id
+        "session:updated",  # needs_input
+        "session:updated",  # DELETE stops the session first
+        "session:deleted", "task:updated", "project:deleted",
+    ]
+    ws.close()
