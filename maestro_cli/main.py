@@ -15,14 +15,39 @@ import click
 from maestro_jupyter._version import __version__
 
 from . import output
-from .commands import config, report, sessions, skills, status, subtasks, tasks, transfer
 from .context import State, global_options
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
+# Sub-commands are imported when used: `maestro task list` pays for its own module only.
+COMMANDS = {
+    "task": ("tasks", "task"),
+    "subtask": ("subtasks", "subtask"),
+    "session": ("sessions", "session"),
+    "report": ("report", "report"),
+    "skill": ("skills", "skill"),
+    "status": ("status", "status"),
+    "whoami": ("status", "whoami"),
+    "config": ("config", "config"),
+    "export": ("transfer", "export"),
+    "import": ("transfer", "import_"),
+}
+
 
 class MaestroGroup(click.Group):
-    """A click group whose `main` turns every exception into one line and an exit code."""
+    """The root group: loads sub-commands on demand, and its `main` turns every exception into
+    one line and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        import importlib
+
+        module, attribute = COMMANDS[name]
+        return getattr(importlib.import_module(f"maestro_cli.commands.{module}"), attribute)
 
     def main(  # type: ignore[override]
         self,
@@ -115,21 +140,6 @@ def cli(ctx: click.Context) -> None:
       maestro task complete
     """
     ctx.ensure_object(State)
-
-
-for command in (
-    tasks.task,
-    subtasks.subtask,
-    sessions.session,
-    report.report,
-    skills.skill,
-    status.status,
-    status.whoami,
-    config.config,
-    transfer.export,
-    transfer.import_,
-):
-    cli.add_command(command)
 
 
 def main() -> None:

@@ -1,0 +1,100 @@
+"""Start-up cost of the `maestro` CLI: median wall time per command beside `python -c pass`.
+
+An agent runs the CLI dozens of times per task, so what counts is the time above bare Python
+start-up (aim: under 150 ms per command). Baseline and commands run interleaved, round after
+round, against one real server, so every figure is taken under the same background load.
+
+    python -m bench.bench_cli [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .report import machine, median, ms, table, verdict
+from .server import ServerProcess
+
+AIM_SECONDS = 0.150
+
+
+def maestro_argv() -> list[str]:
+    """The console script agents run, or `python -m maestro_cli` where it is not installed."""
+    script = Path(sys.executable).with_name("maestro")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "maestro_cli"]
+
+
+def wall_time(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv} failed: {done.stderr.decode(errors='replace')[-500:]}")
+    return elapsed
+
+
+def measure(runs: int) -> str:
+    with tempfile.TemporaryDirectory(prefix="bench-cli-") as root:
+        with ServerProcess(Path(root) / "server") as server:
+            env = {
+                **server.env,
+                "MAESTRO_URL": server.url,
+                "MAESTRO_TOKEN": server.token,
+                "NO_COLOR": "1",
+            }
+            maestro = maestro_argv()
+            commands = {
+                "python -c pass": [sys.executable, "-c", "pass"],
+                "maestro --version": [*maestro, "--version"],
+                "maestro task create": [*maestro, "task", "create", "Benchmark task"],
+                "maestro task list --json": [*maestro, "task", "list", "--json"],
+            }
+            for argv in commands.values():  # warm the file cache and the server
+                wall_time(argv, env)
+            times: dict[str, list[float]] = {name: [] for name in commands}
+            for _ in range(runs):
+                for name, argv in commands.items():
+                    times[name].append(wall_time(argv, env))
+            tasks = len(server.api("GET", "tasks?limit=500")["items"])
+    baseline = median(times["python -c pass"])
+    rows = []
+    for name, samples in times.items():
+        value = median(samples)
+        above = value - baseline
+        rows.append(
+            [
+                f"`{name}`",
+                ms(value),
+                "-" if name.startswith("python") else ms(above),
+                f"{value / baseline:.1f}x",
+                "-" if name.startswith("python") else verdict(above < AIM_SECONDS),
+            ]
+        )
+    header = ["command", "median ms", "above python ms", "ratio", "aim < 150 ms above"]
+    return "\n".join(
+        [
+            f"## CLI start-up ({runs} interleaved runs each, {' '.join(maestro)})",
+            "",
+            table(header, rows),
+            "",
+            f"`task list` listed {tasks} tasks at the end of the run.",
+            "",
+            machine(),
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_CLI_RUNS", 20)))
+    args = parser.parse_args(argv)
+    print(measure(args.runs))
+
+
+if __name__ == "__main__":
+    main()
