@@ -1,0 +1,718 @@
+"""Maestro from a notebook: `Maestro()` finds the server and hands out typed objects.
+
+Built on `maestro_jupyter.client` (same discovery, retries and typed errors as the CLI). Objects
+wrap the server's JSON: `task.title`, `task.subtask_count`... read the camelCase fields in
+snake_case, and each has a readable `_repr_html_`. Errors raise the client's exceptions, which
+carry the server's error code (`error.code`), message and details.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+from .client import (
+    AuthenticationFailed,
+    ConflictError,
+    ConnectionFailed,
+    InvalidRequest,
+    MaestroAPIError,
+    MaestroClient,
+    MaestroError,
+    NotFoundError,
+    PayloadTooLarge,
+    ServerError,
+    ServerInfo,
+    ServerNotFound,
+    ValidationError,
+    VersionMismatchError,
+    discover,
+    running_servers,
+)
+
+__all__ = [
+    "Maestro",
+    "Task",
+    "Subtask",
+    "Session",
+    "TimelineEntry",
+    "find_server",
+    "kernel_server",
+    # the client's errors, re-exported so a notebook needs one import
+    "MaestroError",
+    "MaestroAPIError",
+    "ServerNotFound",
+    "ConnectionFailed",
+    "InvalidRequest",
+    "AuthenticationFailed",
+    "NotFoundError",
+    "ConflictError",
+    "VersionMismatchError",
+    "PayloadTooLarge",
+    "ValidationError",
+    "ServerError",
+]
+
+ENDED_SESSION_STATUSES = ("completed", "failed", "stopped")
+
+STATUS_COLORS = {
+    "todo": "#6b7280",
+    "in_progress": "#2563eb",
+    "blocked": "#dc2626",
+    "completed": "#16a34a",
+    "cancelled": "#9ca3af",
+    "spawning": "#a16207",
+    "running": "#2563eb",
+    "needs_input": "#ea580c",
+    "failed": "#dc2626",
+    "stopped": "#6b7280",
+}
+PRIORITY_COLORS = {"low": "#9ca3af", "medium": "#2563eb", "high": "#ea580c", "urgent": "#dc2626"}
+
+
+# --- finding the server -------------------------------------------------------------------------
+
+
+def kernel_server(
+    environ: Mapping[str, str] | None = None,
+    runtime_dir: str | os.PathLike[str] | None = None,
+) -> ServerInfo | None:
+    """The Jupyter server that started this kernel, if one did.
+
+    jupyter_client gives a kernel it launches `JPY_PARENT_PID`, the launching process's pid, and
+    Jupyter Server names its runtime file `jpserver-<pid>.json`: so the kernel's own server is the
+    running server whose runtime file carries that pid. None outside such a kernel (e.g. a kernel
+    started by nbclient, or by a remote gateway), and callers fall back to the CLI's discovery.
+    """
+    env = os.environ if environ is None else environ
+    pid = env.get("JPY_PARENT_PID", "")
+    if not pid.isdigit():
+        return None
+    runtime_file = f"jpserver-{pid}.json"
+    try:
+        servers = running_servers(runtime_dir)
+    except OSError:
+        return None
+    for server in servers:
+        if Path(server.source.removeprefix("runtime file ")).name == runtime_file:
+            return ServerInfo(server.url, server.token, f"the kernel's own server ({runtime_file})")
+    return None
+
+
+def find_server(
+    url: str | None = None,
+    token: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    runtime_dir: str | os.PathLike[str] | None = None,
+) -> ServerInfo:
+    """Where to connect from a notebook, first match wins:
+
+    1. `url` (and `token`) given to `Maestro(...)`;
+    2. env MAESTRO_URL / MAESTRO_TOKEN (or MAESTRO_API_URL), as for the CLI;
+    3. the Jupyter server this kernel belongs to (see `kernel_server`), because a notebook
+       usually means the server it is open in, whatever the CLI is configured for;
+    4. MAESTRO_HOME's config.json, then the running servers' runtime files (those whose
+       root_dir contains the working directory first), as for the CLI.
+
+    Raises `ServerNotFound` when none answers to that description.
+    """
+    env = os.environ if environ is None else environ
+    if url or env.get("MAESTRO_URL") or env.get("MAESTRO_API_URL"):
+        return discover(url, token, environ=env, runtime_dir=runtime_dir)
+    own = kernel_server(env, runtime_dir)
+    if own is not None:
+        return ServerInfo(own.url, token or own.token, own.source)
+    return discover(None, token, environ=env, runtime_dir=runtime_dir)
+
+
+# --- objects ------------------------------------------------------------------------------------
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def camel_case(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def wire_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Python keyword arguments (snake_case) as the API's camelCase body."""
+    return {camel_case(key): value for key, value in fields.items()}
+
+
+def identifier(value: Any) -> str:
+    """The id of a Task/Session/Subtask object, or the string itself."""
+    if isinstance(value, Resource):
+        return value.id
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"expected an id or a Maestro object, got {type(value).__name__}")
+
+
+def _badge(text: str, color: str) -> str:
+    return (
+        f'<span style="background:{color};color:white;border-radius:3px;padding:0 5px;'
+        f'font-size:0.85em">{html.escape(text)}</span>'
+    )
+
+
+def _code(text: str) -> str:
+    return f"<code>{html.escape(text)}</code>"
+
+
+class Resource:
+    """A server object: its JSON fields as snake_case attributes (`task.created_at`)."""
+
+    columns: ClassVar[tuple[str, ...]] = ("id",)
+
+    def __init__(self, maestro: Maestro, data: Mapping[str, Any]) -> None:
+        self._maestro = maestro
+        self._data = dict(data)
+
+    def __getattr__(self, name: str) -> Any:
+        data = self.__dict__.get("_data", {})
+        for key in (camel_case(name), name):
+            if key in data:
+                return data[key]
+        raise AttributeError(f"{type(self).__name__} has no field {name!r}")
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | {snake_case(key) for key in self._data})
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.id == self.id  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.id))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as the server sent them (camelCase)."""
+        return dict(self._data)
+
+    def row(self) -> dict[str, Any]:
+        """The fields with snake_case names, for tables and DataFrames."""
+        return {snake_case(key): value for key, value in self._data.items()}
+
+    def _set(self, data: Mapping[str, Any]) -> None:
+        self._data = dict(data)
+
+    def _cell(self, column: str) -> str:
+        value = getattr(self, column, None)
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        if column == "status" and value:
+            return _badge(str(value), STATUS_COLORS.get(str(value), "#6b7280"))
+        if column == "priority" and value:
+            return _badge(str(value), PRIORITY_COLORS.get(str(value), "#6b7280"))
+        return "" if value is None else html.escape(str(value))
+
+
+class Subtask(Resource):
+    columns = ("id", "title", "completed")
+
+    def __repr__(self) -> str:
+        mark = "x" if self.completed else " "
+        return f"<Subtask {self.id} [{mark}] {self.title!r}>"
+
+    def complete(self) -> Subtask:
+        return self.update(completed=True)
+
+    def reopen(self) -> Subtask:
+        return self.update(completed=False)
+
+    def update(self, **fields: Any) -> Subtask:
+        """Change the named fields (title, description, completed, position)."""
+        client = self._maestro.client
+        self._set(client.update_subtask(self.task_id, self.id, wire_fields(fields)))
+        return self
+
+    def delete(self) -> None:
+        self._maestro.client.delete_subtask(self.task_id, self.id)
+
+    def _repr_html_(self) -> str:
+        mark = "&#9745;" if self.completed else "&#9744;"
+        return f"{mark} {html.escape(self.title)} {_code(self.id)}"
+
+
+class Subtasks(Sequence[Subtask]):
+    """A task's subtasks, in order: a list that can also add, complete, update and delete."""
+
+    def __init__(self, task: Task, items: Iterable[Mapping[str, Any]]) -> None:
+        self._task = task
+        self._items = [Subtask(task._maestro, item) for item in items]
+
+    def __getitem__(self, index: int) -> Subtask:  # type: ignore[override]
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+    @property
+    def done(self) -> int:
+        return sum(1 for item in self._items if item.completed)
+
+    def find(self, subtask: Subtask | str | int) -> Subtask:
+        """A subtask by object, id, position in this list, or exact title."""
+        if isinstance(subtask, int):
+            return self._items[subtask]
+        if isinstance(subtask, Subtask):
+            return subtask
+        for item in self._items:
+            if subtask in (item.id, item.title):
+                return item
+        raise NotFoundError(
+            f"task {self._task.id} has no subtask {subtask!r}", status=404, code="not_found"
+        )
+
+    def add(
+        self, title: str | Sequence[str | Mapping[str, Any]], *, description: str = ""
+    ) -> Subtask | list[Subtask]:
+        """Add one subtask (a title) or several in one request (a list of titles or dicts)."""
+        client = self._task._maestro.client
+        if isinstance(title, str):
+            created = [client.create_subtask(self._task.id, title, description=description)]
+        else:
+            items = [{"title": item} if isinstance(item, str) else dict(item) for item in title]
+            created = client.create_subtasks(self._task.id, items)
+        added = [Subtask(self._task._maestro, item) for item in created]
+        self._items.extend(added)
+        return added[0] if isinstance(title, str) else added
+
+    def complete(self, subtask: Subtask | str | int) -> Subtask:
+        return self.find(subtask).complete()
+
+    def reopen(self, subtask: Subtask | str | int) -> Subtask:
+        return self.find(subtask).reopen()
+
+    def update(self, subtask: Subtask | str | int, **fields: Any) -> Subtask:
+        return self.find(subtask).update(**fields)
+
+    def delete(self, subtask: Subtask | str | int) -> None:
+        item = self.find(subtask)
+        item.delete()
+        self._items = [other for other in self._items if other.id != item.id]
+
+    def refresh(self) -> Subtasks:
+        client = self._task._maestro.client
+        self._items = [Subtask(self._task._maestro, i) for i in client.list_subtasks(self._task.id)]
+        return self
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<li style='list-style:none'>{s._repr_html_()}</li>" for s in self._items)
+        return f"<ul style='padding-left:0.5em;margin:0'>{rows}</ul>"
+
+
+class Task(Resource):
+    columns = ("id", "title", "status", "priority", "subtasks_done", "parent_id", "labels")
+
+    def __init__(self, maestro: Maestro, data: Mapping[str, Any]) -> None:
+        super().__init__(maestro, data)
+        self._subtasks: Subtasks | None = None
+
+    def __repr__(self) -> str:
+        return f"<Task {self.id} {self.status} {self.priority} {self.title!r}>"
+
+    def _set(self, data: Mapping[str, Any]) -> None:
+        super()._set(data)
+        self._subtasks = None
+
+    def row(self) -> dict[str, Any]:
+        """The fields for a table: subtasks are summed up by subtask_count/subtasks_completed."""
+        row = super().row()
+        row.pop("subtasks", None)
+        return row
+
+    @property
+    def subtasks(self) -> Subtasks:
+        """The subtasks (fetched on first use when the server did not embed them)."""
+        if self._subtasks is None:
+            embedded = self._data.get("subtasks")
+            if embedded is None:
+                embedded = self._maestro.client.list_subtasks(self.id)
+            self._subtasks = Subtasks(self, embedded)
+        return self._subtasks
+
+    @property
+    def subtasks_done(self) -> str:
+        return f"{self._data.get('subtasksCompleted', 0)}/{self._data.get('subtaskCount', 0)}"
+
+    def refresh(self) -> Task:
+        """Reload the task and its subtasks from the server."""
+        self._set(self._maestro.client.get_task(self.id, include_subtasks=True))
+        return self
+
+    def update(self, **fields: Any) -> Task:
+        """Change the named fields (title, description, status, priority, labels...)."""
+        self._set(self._maestro.client.update_task(self.id, wire_fields(fields)))
+        return self
+
+    def complete(self, message: str | None = None) -> Task:
+        self._set(self._maestro.client.complete_task(self.id, message))
+        return self
+
+    def block(self, reason: str) -> Task:
+        self._set(self._maestro.client.block_task(self.id, reason))
+        return self
+
+    def delete(self, *, recursive: bool = False) -> None:
+        self._maestro.client.delete_task(self.id, recursive=recursive)
+
+    def children(self) -> ResourceList[Task]:
+        items = self._maestro.client.task_children(self.id)
+        return ResourceList(Task(self._maestro, item) for item in items)
+
+    def timeline(self) -> ResourceList[TimelineEntry]:
+        return self._maestro.timeline(self)
+
+    def sessions(self) -> ResourceList[Session]:
+        return self._maestro.sessions.list(task=self)
+
+    def spawn(self, **options: Any) -> Session:
+        """Spawn an agent session for this task; see `Maestro.sessions.spawn`."""
+        return self._maestro.sessions.spawn(self, **options)
+
+    def _repr_html_(self) -> str:
+        status = _badge(self.status, STATUS_COLORS.get(self.status, "#6b7280"))
+        priority = _badge(self.priority, PRIORITY_COLORS.get(self.priority, "#6b7280"))
+        parts = [f"<b>{html.escape(self.title)}</b> {status} {priority} {_code(self.id)}"]
+        if self._data.get("blockedReason"):
+            parts.append(f"<i>blocked: {html.escape(self.blocked_reason)}</i>")
+        if self._data.get("description"):
+            parts.append(f"<div>{html.escape(self.description)}</div>")
+        if self._data.get("subtaskCount"):
+            parts.append(f"subtasks {self.subtasks_done}" + self.subtasks._repr_html_())
+        if self._data.get("sessionIds"):
+            parts.append("sessions: " + ", ".join(_code(s) for s in self.session_ids))
+        return "<div style='line-height:1.5'>" + "<br>".join(parts) + "</div>"
+
+
+class Session(Resource):
+    columns = ("id", "name", "status", "agent", "role", "task_ids", "exit_code", "started_at")
+
+    def __repr__(self) -> str:
+        return f"<Session {self.id} {self.status} agent={self.agent}>"
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED_SESSION_STATUSES
+
+    def refresh(self) -> Session:
+        self._set(self._maestro.client.get_session(self.id))
+        return self
+
+    def stop(self) -> Session:
+        self._set(self._maestro.client.stop_session(self.id))
+        return self
+
+    def wait(self, timeout: float = 300.0, poll: float = 1.0) -> Session:
+        """Block until the session ends or `timeout` seconds pass; see `Sessions.wait`."""
+        self._maestro.sessions.wait([self], timeout=timeout, poll=poll)
+        return self
+
+    def timeline(self) -> ResourceList[TimelineEntry]:
+        entries = self._maestro.timeline(self.task_ids)
+        return ResourceList(entry for entry in entries if entry.session_id == self.id)
+
+    def _repr_html_(self) -> str:
+        status = _badge(self.status, STATUS_COLORS.get(self.status, "#6b7280"))
+        tasks = ", ".join(_code(t) for t in self.task_ids)
+        exit_code = "" if self.exit_code is None else f" exit code {self.exit_code}"
+        return (
+            f"<b>{html.escape(self.name)}</b> {status} {_code(self.id)} agent "
+            f"{_code(self.agent)} ({html.escape(self.role)}){exit_code}<br>tasks: {tasks}"
+        )
+
+
+class TimelineEntry(Resource):
+    columns = ("at", "task_id", "session_id", "kind", "message")
+
+    def __repr__(self) -> str:
+        return f"<TimelineEntry {self.at} {self.kind}: {self.message!r}>"
+
+    def _repr_html_(self) -> str:
+        return f"{html.escape(self.at)} <b>{html.escape(self.kind)}</b> {html.escape(self.message)}"
+
+
+R = TypeVar("R", bound=Resource)
+
+
+class ResourceList(list[R], Generic[R]):
+    """A list of objects that shows as a table and converts to a DataFrame."""
+
+    def to_dataframe(self) -> Any:
+        return to_dataframe(self)
+
+    def ids(self) -> list[str]:
+        return [item.id for item in self]
+
+    def _repr_html_(self) -> str:
+        if not self:
+            return "<i>(none)</i>"
+        columns = type(self[0]).columns
+        head = "".join(f"<th style='text-align:left'>{c}</th>" for c in columns)
+        rows = "".join(
+            "<tr>" + "".join(f"<td style='text-align:left'>{item._cell(c)}</td>" for c in columns)
+            + "</tr>"
+            for item in self
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def to_dataframe(items: Iterable[Resource | Mapping[str, Any]]) -> Any:
+    """A pandas DataFrame of objects (or API dicts), snake_case columns, indexed by id."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError(
+            "to_dataframe needs pandas: pip install 'maestro-jupyter[pandas]'"
+        ) from None
+    rows = [
+        item.row() if isinstance(item, Resource) else {snake_case(k): v for k, v in item.items()}
+        for item in items
+    ]
+    frame = pd.DataFrame(rows)
+    if "id" in frame.columns:
+        frame = frame.set_index("id")
+    return frame
+
+
+# --- collections --------------------------------------------------------------------------------
+
+
+class Tasks:
+    """`m.tasks`: create, list, get, update, complete, block and delete tasks."""
+
+    def __init__(self, maestro: Maestro) -> None:
+        self._maestro = maestro
+
+    def _task(self, data: Mapping[str, Any]) -> Task:
+        return Task(self._maestro, data)
+
+    def create(
+        self,
+        title: str,
+        *,
+        description: str | None = None,
+        priority: str | None = None,
+        status: str | None = None,
+        parent: Task | str | None = None,
+        project: str | None = None,
+        labels: Sequence[str] | None = None,
+        dependencies: Sequence[Task | str] | None = None,
+        subtasks: Sequence[str | Mapping[str, Any]] | None = None,
+    ) -> Task:
+        """Create a task, with its subtasks (titles or dicts) in the same request."""
+        fields = {
+            "description": description,
+            "priority": priority,
+            "status": status,
+            "parentId": identifier(parent) if parent is not None else None,
+            "projectId": project or self._maestro.project,
+            "labels": list(labels) if labels is not None else None,
+            "dependencies": [identifier(d) for d in dependencies] if dependencies else None,
+            "subtasks": [{"title": s} if isinstance(s, str) else dict(s) for s in subtasks]
+            if subtasks
+            else None,
+        }
+        return self._task(self._maestro.client.create_task(title, **fields))
+
+    def list(
+        self,
+        *,
+        status: str | Sequence[str] | None = None,
+        parent: Task | str | None = None,
+        top_level: bool = False,
+        q: str | None = None,
+        project: str | None = None,
+        limit: int | None = None,
+    ) -> ResourceList[Task]:
+        """Tasks (with their subtasks), filtered by status, parent, text or project."""
+        if isinstance(status, str):
+            status = [status]
+        parent_id = "null" if top_level else (identifier(parent) if parent else None)
+        items = self._maestro.client.list_tasks(
+            project_id=project or self._maestro.project,
+            status=list(status) if status else None,
+            parent_id=parent_id,
+            q=q,
+            include_subtasks=True,
+            limit=limit,
+        )
+        return ResourceList(self._task(item) for item in items)
+
+    def get(self, task: Task | str) -> Task:
+        return self._task(self._maestro.client.get_task(identifier(task), include_subtasks=True))
+
+    def update(self, task: Task | str, **fields: Any) -> Task:
+        return self._task(self._maestro.client.update_task(identifier(task), wire_fields(fields)))
+
+    def complete(self, task: Task | str, message: str | None = None) -> Task:
+        return self._task(self._maestro.client.complete_task(identifier(task), message))
+
+    def block(self, task: Task | str, reason: str) -> Task:
+        return self._task(self._maestro.client.block_task(identifier(task), reason))
+
+    def delete(self, task: Task | str, *, recursive: bool = False) -> None:
+        self._maestro.client.delete_task(identifier(task), recursive=recursive)
+
+
+class Sessions:
+    """`m.sessions`: spawn agent sessions, list them, wait for them, stop them."""
+
+    def __init__(self, maestro: Maestro) -> None:
+        self._maestro = maestro
+
+    def _session(self, data: Mapping[str, Any]) -> Session:
+        return Session(self._maestro, data)
+
+    def spawn(
+        self,
+        task: Task | str | Sequence[Task | str],
+        *,
+        role: str | None = None,
+        agent: str | None = None,
+        name: str | None = None,
+        prompt: str | None = None,
+        skills: Sequence[str] | None = None,
+        cwd: str | None = None,
+        parent_session: Session | str | None = None,
+    ) -> Session:
+        """Start an agent in a new terminal for one or more tasks (the Lab opens it as a tab).
+
+        `agent` names one of the server's `c.Maestro.agents`; None uses its default agent.
+        """
+        tasks = [task] if isinstance(task, (str, Resource)) else list(task)
+        session = self._maestro.client.spawn_session(
+            [identifier(t) for t in tasks],
+            role=role,
+            agent=agent,
+            name=name,
+            prompt=prompt,
+            skills=list(skills) if skills is not None else None,
+            cwd=cwd,
+            parentSessionId=identifier(parent_session) if parent_session else None,
+            spawnSource="notebook",
+        )
+        return self._session(session)
+
+    def list(
+        self, *, status: str | None = None, task: Task | str | None = None
+    ) -> ResourceList[Session]:
+        items = self._maestro.client.list_sessions(
+            status=status, task_id=identifier(task) if task is not None else None
+        )
+        return ResourceList(self._session(item) for item in items)
+
+    def get(self, session: Session | str) -> Session:
+        return self._session(self._maestro.client.get_session(identifier(session)))
+
+    def stop(self, session: Session | str) -> Session:
+        return self._session(self._maestro.client.stop_session(identifier(session)))
+
+    def wait(
+        self, sessions: Iterable[Session], *, timeout: float = 300.0, poll: float = 1.0
+    ) -> ResourceList[Session]:
+        """Block until every session has ended (completed, failed or stopped), refreshing them.
+
+        Returns after `timeout` seconds even if some still run: check `session.ended`.
+        """
+        waiting = ResourceList(sessions)
+        deadline = time.monotonic() + timeout
+        while True:
+            for session in waiting:
+                if not session.ended:
+                    session.refresh()
+            if all(s.ended for s in waiting) or time.monotonic() >= deadline:
+                return waiting
+            time.sleep(poll)
+
+
+# --- the entry point ----------------------------------------------------------------------------
+
+
+class Maestro:
+    """A connection to a Maestro server, from a notebook.
+
+    `Maestro()` finds the server (see `find_server`); `Maestro(url, token)` names it.
+    `project` scopes task creation and listing to one project (default: all tasks, and new ones
+    go to the server's default project).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        project: str | None = None,
+        retries: int = 3,
+        timeout: float = 30.0,
+    ) -> None:
+        self.server = find_server(url, token)
+        self.client = MaestroClient(self.server, retries=retries, timeout=timeout)
+        self.project = project
+        self.tasks = Tasks(self)
+        self.sessions = Sessions(self)
+
+    def __repr__(self) -> str:
+        return f"<Maestro {self.server.url} ({self.server.source})>"
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def status(self) -> dict[str, Any]:
+        """The server's version, store and counts of tasks and sessions by status."""
+        return self.client.status()
+
+    def timeline(
+        self, task: Task | str | Iterable[Task | str]
+    ) -> ResourceList[TimelineEntry]:
+        """A task's timeline, or the timelines of several tasks merged in time order."""
+        tasks = [task] if isinstance(task, (str, Resource)) else list(task)
+        entries = [
+            TimelineEntry(self, entry)
+            for t in tasks
+            for entry in self.client.list_timeline(identifier(t))
+        ]
+        entries.sort(key=lambda entry: entry.at)
+        return ResourceList(entries)
+
+    def to_dataframe(self, items: str | Iterable[Resource | Mapping[str, Any]] = "tasks") -> Any:
+        """A pandas DataFrame of "tasks", "sessions", or any list of Maestro objects."""
+        if items == "tasks":
+            items = self.tasks.list()
+        elif items == "sessions":
+            items = self.sessions.list()
+        elif isinstance(items, str):
+            raise ValueError(f"to_dataframe takes 'tasks', 'sessions' or objects, not {items!r}")
+        return to_dataframe(items)
+
+    def board(self, **options: Any) -> Any:
+        """A live `TaskBoard` widget on this connection (needs ipywidgets)."""
+        from .widgets import TaskBoard
+
+        return TaskBoard(self, **options)
+
+    def monitor(self, **options: Any) -> Any:
+        """A live `SessionMonitor` widget on this connection (needs ipywidgets)."""
+        from .widgets import SessionMonitor
+
+        return SessionMonitor(self, **options)
+
+    def _repr_html_(self) -> str:
+        source = html.escape(self.server.source)
+        return f"Maestro at {_code(self.server.url)} <small>found by {source}</small>"
