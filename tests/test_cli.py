@@ -320,6 +320,19 @@ def test_task_complete_without_an_id_refuses_to_guess_between_several_tasks(
     assert maestro("task", "get", first["id"], "--json").data["status"] == "todo"
 
 
+def test_task_complete_without_an_id_asks_which_task_on_a_terminal(
+    maestro: Maestro,
+    maestro_server: JupyterServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, second = create(maestro, "Left alone"), create(maestro, "Chosen")
+    env = session_env(maestro_server, [first["id"], second["id"]])
+    monkeypatch.setattr("maestro_cli.context.is_interactive", lambda: True)
+    done = maestro("task", "complete", env=env, stdin=f"{second['id']}\n")
+    assert done.code == 0 and done.out.endswith(f"Completed {second['id']}: Chosen\n")
+    assert maestro("task", "get", first["id"], "--json").data["status"] == "todo"
+
+
 def test_reports_add_timeline_entries_and_change_status(
     maestro: Maestro,
     maestro_server: JupyterServer,  # noqa: F811
