@@ -19,6 +19,7 @@ from sqlalchemy import (
     Connection,
     Integer,
     Row,
+    bindparam,
     cast,
     create_engine,
     delete,
@@ -79,6 +80,45 @@ def _decode_cursor(cursor: str) -> list[Any]:
     raise ValidationFailed.field("cursor", "is not a cursor this server handed out")
 
 
+# The hot statements, built once: building a Core statement costs more than SQLite running it.
+_SUBTASK_COUNT = select(func.count()).where(t.subtasks.c.task_id == t.tasks.c.id).scalar_subquery()
+_SUBTASKS_COMPLETED = (
+    select(func.coalesce(func.sum(cast(t.subtasks.c.completed, Integer)), 0))
+    .where(t.subtasks.c.task_id == t.tasks.c.id)
+    .scalar_subquery()
+)
+_SESSION_COUNT = (
+    select(func.count()).where(t.session_tasks.c.task_id == t.tasks.c.id).scalar_subquery()
+)
+# A task row with its subtask counts in one query; `session_count` says whether the (rarer)
+# session lookup is needed at all.
+_TASK_ROWS = select(
+    t.tasks,
+    _SUBTASK_COUNT.label("subtask_count"),
+    _SUBTASKS_COMPLETED.label("subtasks_completed"),
+    _SESSION_COUNT.label("session_count"),
+)
+_TASK_BY_ID = _TASK_ROWS.where(t.tasks.c.id == bindparam("task_id"))
+_TASK_EXISTS = select(t.tasks.c.id).where(t.tasks.c.id == bindparam("task_id"))
+_SUBTASK_BY_ID = select(t.subtasks).where(
+    t.subtasks.c.id == bindparam("subtask_id"), t.subtasks.c.task_id == bindparam("task_id")
+)
+_LAST_SEQ = select(func.coalesce(func.max(t.events.c.seq), 0))
+_INSERT_EVENT = insert(t.events)
+_INSERT_SUBTASK = insert(t.subtasks)
+_INSERT_TIMELINE = insert(t.timeline)
+# One UPDATE per table that bumps `version`; the changed columns come as execution parameters.
+_BUMPS = {
+    table.name: update(table)
+    .where(table.c.id == bindparam("row_id"))
+    .values(version=table.c.version + 1)
+    for table in (t.projects, t.tasks, t.subtasks, t.sessions)
+}
+_LAST_POSITION = select(func.coalesce(func.max(t.subtasks.c.position), -1)).where(
+    t.subtasks.c.task_id == bindparam("task_id")
+)
+
+
 class _Transaction:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -87,11 +127,9 @@ class _Transaction:
 
     def emit(self, name: str, data: dict[str, Any]) -> None:
         if self._next_seq is None:
-            self._next_seq = (
-                self.conn.scalar(select(func.coalesce(func.max(t.events.c.seq), 0))) + 1
-            )
+            self._next_seq = self.conn.scalar(_LAST_SEQ) + 1
         envelope = {"seq": self._next_seq, "event": name, "data": data, "timestamp": now()}
-        self.conn.execute(insert(t.events).values(**envelope))
+        self.conn.execute(_INSERT_EVENT, envelope)
         self.events.append(envelope)
         self._next_seq += 1
 
@@ -171,7 +209,7 @@ class Store:
                 return row.status, row.body
             body = make()
             tx.conn.execute(
-                insert(t.idempotency_keys).values(
+                insert(t.idempotency_keys), dict(
                     scope=scope, key=key, status=status, body=body, created_at=now()
                 )
             )
@@ -210,7 +248,7 @@ class Store:
             stamp_ = now()
             with self._write() as tx:
                 tx.conn.execute(
-                    insert(t.projects).values(
+                    insert(t.projects), dict(
                         id=DEFAULT_PROJECT_ID,
                         name="Default",
                         working_dir=root_dir,
@@ -228,7 +266,7 @@ class Store:
         row = conn.execute(select(t.projects).where(t.projects.c.id == project_id)).first()
         if row is None:
             raise NotFound(f"Project {project_id} does not exist.", {"id": project_id})
-        return _project_dict(row)
+        return _wire(row)
 
     def get_project(self, project_id: str) -> dict[str, Any]:
         with self._read() as conn:
@@ -239,7 +277,7 @@ class Store:
             rows = conn.execute(
                 select(t.projects).order_by(t.projects.c.created_at, t.projects.c.id)
             )
-            return [_project_dict(row) for row in rows]
+            return [_wire(row) for row in rows]
 
     def create_project(
         self,
@@ -252,7 +290,7 @@ class Store:
         stamp_ = now()
         with self._write() as tx:
             tx.conn.execute(
-                insert(t.projects).values(
+                insert(t.projects), dict(
                     id=project_id,
                     name=name,
                     working_dir=working_dir,
@@ -289,29 +327,20 @@ class Store:
     def _task_dicts(
         self, conn: Connection, rows: Sequence[Row], include_subtasks: bool = False
     ) -> list[dict[str, Any]]:
+        """Wire dicts of rows selected with `_TASK_ROWS` (which carry their subtask counts)."""
         ids = [row.id for row in rows]
         if not ids:
             return []
         sessions: dict[str, list[str]] = {}
-        for task_id, session_id in conn.execute(
-            select(t.session_tasks.c.task_id, t.session_tasks.c.session_id)
-            .join(t.sessions, t.sessions.c.id == t.session_tasks.c.session_id)
-            .where(t.session_tasks.c.task_id.in_(ids))
-            .order_by(t.sessions.c.created_at, t.sessions.c.id)
-        ):
-            sessions.setdefault(task_id, []).append(session_id)
-        counts = {
-            task_id: (total, done or 0)
-            for task_id, total, done in conn.execute(
-                select(
-                    t.subtasks.c.task_id,
-                    func.count(),
-                    func.sum(cast(t.subtasks.c.completed, Integer)),
-                )
-                .where(t.subtasks.c.task_id.in_(ids))
-                .group_by(t.subtasks.c.task_id)
-            )
-        }
+        with_sessions = [row.id for row in rows if row.session_count]
+        if with_sessions:
+            for task_id, session_id in conn.execute(
+                select(t.session_tasks.c.task_id, t.session_tasks.c.session_id)
+                .join(t.sessions, t.sessions.c.id == t.session_tasks.c.session_id)
+                .where(t.session_tasks.c.task_id.in_(with_sessions))
+                .order_by(t.sessions.c.created_at, t.sessions.c.id)
+            ):
+                sessions.setdefault(task_id, []).append(session_id)
         subtasks: dict[str, list[dict[str, Any]]] = {}
         if include_subtasks:
             for row in conn.execute(
@@ -319,10 +348,12 @@ class Store:
                 .where(t.subtasks.c.task_id.in_(ids))
                 .order_by(t.subtasks.c.position, t.subtasks.c.created_at)
             ):
-                subtasks.setdefault(row.task_id, []).append(_subtask_dict(row))
+                subtasks.setdefault(row.task_id, []).append(_wire(row))
         result = []
         for row in rows:
-            task = _task_dict(row, sessions.get(row.id, []), *counts.get(row.id, (0, 0)))
+            task = _task_dict(
+                row, sessions.get(row.id, []), row.subtask_count, row.subtasks_completed
+            )
             if include_subtasks:
                 task["subtasks"] = subtasks.get(row.id, [])
             result.append(task)
@@ -331,10 +362,14 @@ class Store:
     def _task(
         self, conn: Connection, task_id: str, include_subtasks: bool = False
     ) -> dict[str, Any]:
-        row = conn.execute(select(t.tasks).where(t.tasks.c.id == task_id)).first()
+        row = conn.execute(_TASK_BY_ID, {"task_id": task_id}).first()
         if row is None:
             raise NotFound(f"Task {task_id} does not exist.", {"id": task_id})
         return self._task_dicts(conn, [row], include_subtasks)[0]
+
+    def _require_task(self, conn: Connection, task_id: str) -> None:
+        if conn.scalar(_TASK_EXISTS, {"task_id": task_id}) is None:
+            raise NotFound(f"Task {task_id} does not exist.", {"id": task_id})
 
     def get_task(self, task_id: str, include_subtasks: bool = False) -> dict[str, Any]:
         with self._read() as conn:
@@ -343,9 +378,7 @@ class Store:
     def get_tasks(self, ids: Sequence[str], include_subtasks: bool = True) -> list[dict[str, Any]]:
         """The named tasks in the order given; NotFound naming every id that does not exist."""
         with self._read() as conn:
-            rows = {
-                row.id: row for row in conn.execute(select(t.tasks).where(t.tasks.c.id.in_(ids)))
-            }
+            rows = {row.id: row for row in conn.execute(_TASK_ROWS.where(t.tasks.c.id.in_(ids)))}
             missing = [task_id for task_id in ids if task_id not in rows]
             if missing:
                 raise NotFound(f"No task {', '.join(missing)}.", {"ids": missing})
@@ -361,7 +394,7 @@ class Store:
         cursor: str | None = None,
         include_subtasks: bool = False,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        query = select(t.tasks)
+        query = _TASK_ROWS
         if project_id is not None:
             query = query.where(t.tasks.c.project_id == project_id)
         if status:
@@ -391,11 +424,11 @@ class Store:
 
     def children(self, task_id: str) -> list[dict[str, Any]]:
         with self._read() as conn:
-            self._task(conn, task_id)
+            self._require_task(conn, task_id)
             rows = conn.execute(
-                select(t.tasks)
-                .where(t.tasks.c.parent_id == task_id)
-                .order_by(t.tasks.c.created_at, t.tasks.c.id)
+                _TASK_ROWS.where(t.tasks.c.parent_id == task_id).order_by(
+                    t.tasks.c.created_at, t.tasks.c.id
+                )
             ).all()
             return self._task_dicts(conn, rows)
 
@@ -425,7 +458,7 @@ class Store:
             self._project(tx.conn, project_id)
             _check_dependencies(tx.conn, task_id, list(dependencies))
             tx.conn.execute(
-                insert(t.tasks).values(
+                insert(t.tasks), dict(
                     id=task_id,
                     project_id=project_id,
                     parent_id=parent_id,
@@ -506,26 +539,24 @@ class Store:
 
     # -- subtasks -------------------------------------------------------------------------------
     def _subtask(self, conn: Connection, task_id: str, subtask_id: str) -> dict[str, Any]:
-        row = conn.execute(
-            select(t.subtasks).where(t.subtasks.c.id == subtask_id, t.subtasks.c.task_id == task_id)
-        ).first()
+        row = conn.execute(_SUBTASK_BY_ID, {"subtask_id": subtask_id, "task_id": task_id}).first()
         if row is None:
-            self._task(conn, task_id)
+            self._require_task(conn, task_id)
             raise NotFound(
                 f"Subtask {subtask_id} of task {task_id} does not exist.",
                 {"id": subtask_id, "taskId": task_id},
             )
-        return _subtask_dict(row)
+        return _wire(row)
 
     def list_subtasks(self, task_id: str) -> list[dict[str, Any]]:
         with self._read() as conn:
-            self._task(conn, task_id)
+            self._require_task(conn, task_id)
             rows = conn.execute(
                 select(t.subtasks)
                 .where(t.subtasks.c.task_id == task_id)
                 .order_by(t.subtasks.c.position, t.subtasks.c.created_at)
             )
-            return [_subtask_dict(row) for row in rows]
+            return [_wire(row) for row in rows]
 
     def get_subtask(self, task_id: str, subtask_id: str) -> dict[str, Any]:
         with self._read() as conn:
@@ -535,17 +566,13 @@ class Store:
         self, task_id: str, items: Sequence[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         with self._write() as tx:
-            self._task(tx.conn, task_id)
+            self._require_task(tx.conn, task_id)
             return self._insert_subtasks(tx, task_id, items)
 
     def _insert_subtasks(
         self, tx: _Transaction, task_id: str, items: Sequence[dict[str, Any]]
     ) -> list[dict[str, Any]]:
-        position = tx.conn.scalar(
-            select(func.coalesce(func.max(t.subtasks.c.position), -1)).where(
-                t.subtasks.c.task_id == task_id
-            )
-        )
+        position = tx.conn.scalar(_LAST_POSITION, {"task_id": task_id})
         stamp_ = now()
         created = []
         for item in items:
@@ -564,8 +591,8 @@ class Store:
                 "completed_at": stamp_ if completed else None,
                 "version": 1,
             }
-            tx.conn.execute(insert(t.subtasks).values(**row))
-            subtask = _subtask_dict(_Obj(row))
+            tx.conn.execute(_INSERT_SUBTASK, row)
+            subtask = _wire(row)
             tx.emit("subtask:created", subtask)
             created.append(subtask)
         return created
@@ -597,19 +624,19 @@ class Store:
     # -- timeline -------------------------------------------------------------------------------
     def get_timeline(self, task_id: str) -> list[dict[str, Any]]:
         with self._read() as conn:
-            self._task(conn, task_id)
+            self._require_task(conn, task_id)
             rows = conn.execute(
                 select(t.timeline)
                 .where(t.timeline.c.task_id == task_id)
                 .order_by(t.timeline.c.at, t.timeline.c.id)
             )
-            return [_timeline_dict(row) for row in rows]
+            return [_wire(row) for row in rows]
 
     def add_timeline(
         self, task_id: str, kind: str, message: str, session_id: str | None = None
     ) -> dict[str, Any]:
         with self._write() as tx:
-            self._task(tx.conn, task_id)
+            self._require_task(tx.conn, task_id)
             if session_id is not None:
                 self._session(tx.conn, session_id)
             return self._add_timeline(tx, task_id, kind, message, session_id)
@@ -625,8 +652,8 @@ class Store:
             "message": message,
             "at": now(),
         }
-        tx.conn.execute(insert(t.timeline).values(**entry))
-        result = _timeline_dict(_Obj(entry))
+        tx.conn.execute(_INSERT_TIMELINE, entry)
+        result = _wire(entry)
         tx.emit("timeline:created", result)
         return result
 
@@ -707,7 +734,7 @@ class Store:
             if parent_session_id is not None:
                 self._session(tx.conn, parent_session_id)
             tx.conn.execute(
-                insert(t.sessions).values(
+                insert(t.sessions), dict(
                     id=session_id,
                     project_id=project_id,
                     name=name or f"{role}: {tasks[0]['title']}"[:200],
@@ -727,9 +754,8 @@ class Store:
             )
             for position, task_id in enumerate(dict.fromkeys(task_ids)):
                 tx.conn.execute(
-                    insert(t.session_tasks).values(
-                        session_id=session_id, task_id=task_id, position=position
-                    )
+                    insert(t.session_tasks),
+                    {"session_id": session_id, "task_id": task_id, "position": position},
                 )
             session = self._session(tx.conn, session_id)
             tx.emit("session:created", session)
@@ -811,13 +837,6 @@ class Store:
 
 
 # -- helpers ------------------------------------------------------------------------------------
-class _Obj:
-    """Attribute access over a dict, so freshly inserted rows serialise like fetched ones."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-
-
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 10})
@@ -854,9 +873,7 @@ def _bump(conn: Connection, table: Any, row_id: str, changes: dict[str, Any]) ->
     values = dict(changes)
     if "updated_at" in table.c:
         values["updated_at"] = now()
-    conn.execute(
-        update(table).where(table.c.id == row_id).values(version=table.c.version + 1, **values)
-    )
+    conn.execute(_BUMPS[table.name], {"row_id": row_id, **values})
 
 
 def _status_stamps(current: dict[str, Any], status: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -916,91 +933,36 @@ def _descendants(conn: Connection, task_id: str) -> list[str]:
     return found
 
 
-def _project_dict(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "workingDir": row.working_dir,
-        "description": row.description,
-        "createdAt": row.created_at,
-        "updatedAt": row.updated_at,
-        "version": row.version,
-    }
+def _wire(row: Any, table: Any = None) -> dict[str, Any]:
+    """A row (or a dict of column values) as the camelCase object the API sends; with `table`,
+    only that table's columns (a row may carry computed ones too)."""
+    values = row._mapping if hasattr(row, "_mapping") else row
+    if table is not None:
+        return {_camel(column.name): values[column.name] for column in table.columns}
+    return {_camel(column): value for column, value in values.items()}
+
+
+def _camel(column: str) -> str:
+    head, *rest = column.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _task_dict(
     row: Any, session_ids: list[str], subtask_count: int, subtasks_completed: int
 ) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "projectId": row.project_id,
-        "parentId": row.parent_id,
-        "title": row.title,
-        "description": row.description,
-        "status": row.status,
-        "priority": row.priority,
-        "blockedReason": row.blocked_reason,
-        "dependencies": list(row.dependencies or []),
-        "labels": list(row.labels or []),
-        "sessionIds": session_ids,
-        "subtaskCount": subtask_count,
-        "subtasksCompleted": int(subtasks_completed),
-        "createdAt": row.created_at,
-        "updatedAt": row.updated_at,
-        "startedAt": row.started_at,
-        "completedAt": row.completed_at,
-        "version": row.version,
-    }
-
-
-def _subtask_dict(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "taskId": row.task_id,
-        "title": row.title,
-        "description": row.description,
-        "completed": bool(row.completed),
-        "position": row.position,
-        "createdAt": row.created_at,
-        "updatedAt": row.updated_at,
-        "completedAt": row.completed_at,
-        "version": row.version,
-    }
-
-
-def _timeline_dict(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "taskId": row.task_id,
-        "sessionId": row.session_id,
-        "kind": row.kind,
-        "message": row.message,
-        "at": row.at,
-    }
+    task = _wire(row, t.tasks)
+    task.update(
+        sessionIds=session_ids,
+        subtaskCount=subtask_count,
+        subtasksCompleted=int(subtasks_completed),
+    )
+    return task
 
 
 def _session_dict(row: Any, task_ids: list[str]) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "projectId": row.project_id,
-        "name": row.name,
-        "taskIds": task_ids,
-        "role": row.role,
-        "skills": list(row.skills or []),
-        "agent": row.agent,
-        "status": row.status,
-        "terminalName": row.terminal_name,
-        "cwd": row.cwd,
-        "exitCode": row.exit_code,
-        "parentSessionId": row.parent_session_id,
-        "spawnSource": row.spawn_source,
-        "agentSessionId": row.agent_session_id,
-        "createdAt": row.created_at,
-        "startedAt": row.started_at,
-        "endedAt": row.ended_at,
-        "lastActivity": row.last_activity,
-        "version": row.version,
-    }
+    session = _wire(row)
+    session["taskIds"] = task_ids
+    return session
 
 
 # -- export / import ----------------------------------------------------------------------------
@@ -1016,18 +978,17 @@ _TRANSFER = (  # parents before children, so foreign keys hold while importing
 def export_store(store: Store) -> dict[str, Any]:
     """The whole store as portable JSON (the wire shapes), for `maestro export`."""
     with store._read() as conn:
-        tasks = conn.execute(select(t.tasks).order_by(t.tasks.c.created_at, t.tasks.c.id)).all()
+        tasks = conn.execute(_TASK_ROWS.order_by(t.tasks.c.created_at, t.tasks.c.id)).all()
         return {
             "format": "maestro-export",
             "schemaVersion": t.SCHEMA_VERSION,
             "exportedAt": now(),
             "projects": [
-                _project_dict(r)
-                for r in conn.execute(select(t.projects).order_by(t.projects.c.created_at))
+                _wire(r) for r in conn.execute(select(t.projects).order_by(t.projects.c.created_at))
             ],
             "tasks": store._task_dicts(conn, tasks),
             "subtasks": [
-                _subtask_dict(r)
+                _wire(r)
                 for r in conn.execute(
                     select(t.subtasks).order_by(t.subtasks.c.task_id, t.subtasks.c.position)
                 )
@@ -1037,7 +998,7 @@ def export_store(store: Store) -> dict[str, Any]:
                 for sid in conn.scalars(select(t.sessions.c.id).order_by(t.sessions.c.created_at))
             ],
             "timeline": [
-                _timeline_dict(r)
+                _wire(r)
                 for r in conn.execute(select(t.timeline).order_by(t.timeline.c.at, t.timeline.c.id))
             ],
         }
@@ -1059,7 +1020,8 @@ def import_store(store: Store, data: dict[str, Any], on_conflict: str = "fail") 
         }
         # Every store has the default project: importing it merges rather than conflicts.
         conflicts = {
-            kind: sorted(ids - {DEFAULT_PROJECT_ID}) for kind, ids in existing.items()
+            kind: sorted(ids - {DEFAULT_PROJECT_ID})
+            for kind, ids in existing.items()
             if ids - {DEFAULT_PROJECT_ID}
         }
         if conflicts and on_conflict == "fail":
@@ -1074,7 +1036,7 @@ def import_store(store: Store, data: dict[str, Any], on_conflict: str = "fail") 
             for key in result:
                 result[key][kind] = 0
             for item in items:
-                row = _row_from_wire(kind, item)
+                row = _row_from_wire(table, item)
                 if item["id"] in existing[kind]:
                     if on_conflict != "overwrite":
                         result["skipped"][kind] += 1
@@ -1117,62 +1079,5 @@ def _parents_first(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return ordered
 
 
-_WIRE_COLUMNS = {
-    "projects": ("id", "name", "working_dir", "description", "created_at", "updated_at", "version"),
-    "tasks": (
-        "id",
-        "project_id",
-        "parent_id",
-        "title",
-        "description",
-        "status",
-        "priority",
-        "blocked_reason",
-        "dependencies",
-        "labels",
-        "created_at",
-        "updated_at",
-        "started_at",
-        "completed_at",
-        "version",
-    ),
-    "subtasks": (
-        "id",
-        "task_id",
-        "title",
-        "description",
-        "completed",
-        "position",
-        "created_at",
-        "updated_at",
-        "completed_at",
-        "version",
-    ),
-    "sessions": (
-        "id",
-        "project_id",
-        "name",
-        "role",
-        "skills",
-        "agent",
-        "status",
-        "terminal_name",
-        "cwd",
-        "exit_code",
-        "parent_session_id",
-        "spawn_source",
-        "agent_session_id",
-        "created_at",
-        "started_at",
-        "ended_at",
-        "last_activity",
-        "version",
-    ),
-    "timeline": ("id", "task_id", "session_id", "kind", "message", "at"),
-}
-
-
-def _row_from_wire(kind: str, item: dict[str, Any]) -> dict[str, Any]:
-    from pydantic.alias_generators import to_camel
-
-    return {column: item.get(to_camel(column)) for column in _WIRE_COLUMNS[kind]}
+def _row_from_wire(table: Any, item: dict[str, Any]) -> dict[str, Any]:
+    return {column.name: item.get(_camel(column.name)) for column in table.columns}
