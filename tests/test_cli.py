@@ -333,6 +333,21 @@ def test_task_complete_without_an_id_asks_which_task_on_a_terminal(
     assert maestro("task", "get", first["id"], "--json").data["status"] == "todo"
 
 
+def test_subtask_complete_in_a_session_finds_the_task_itself(
+    maestro: Maestro,
+    maestro_server: JupyterServer,  # noqa: F811
+) -> None:
+    first = create(maestro, "First", "--subtask", "a")
+    second = create(maestro, "Second", "--subtask", "b")
+    env = session_env(maestro_server, [first["id"], second["id"]])
+    (sub,) = maestro("subtask", "list", second["id"], "--json").data
+    done = maestro("subtask", "complete", sub["id"], env=env)
+    assert done.code == 0 and done.out == f"Completed {sub['id']}: b\n"
+    stranger = maestro("subtask", "complete", "sub_notmine", env=env)
+    assert stranger.code == 2 and "not a subtask of this session" in stranger.err
+    assert maestro("subtask", "complete", sub["id"]).code == 2  # no session, no TASK_ID
+
+
 def test_reports_add_timeline_entries_and_change_status(
     maestro: Maestro,
     maestro_server: JupyterServer,  # noqa: F811

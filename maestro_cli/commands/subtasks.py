@@ -71,17 +71,41 @@ def list_subtasks(task_id: str) -> None:
 
 
 @subtask.command("complete")
-@click.argument("task_id", type=ID)
-@click.argument("subtask_id", type=ID)
+@click.argument("ids", metavar="[TASK_ID] SUBTASK_ID", type=ID, nargs=-1, required=True)
 @click.option("--undo", is_flag=True, help="Mark it not completed again.")
 @global_options
-@examples("maestro subtask complete task_7kq2m9x4 sub_3mf8a1qz")
-def complete_subtask(task_id: str, subtask_id: str, undo: bool) -> None:
-    """Tick a subtask off (or back on with --undo)."""
+@examples(
+    "maestro subtask complete task_7kq2m9x4 sub_3mf8a1qz",
+    "maestro subtask complete sub_3mf8a1qz   # in a spawned session: one of its tasks' subtasks",
+)
+def complete_subtask(ids: tuple[str, ...], undo: bool) -> None:
+    """Tick a subtask off (or back on with --undo).
+
+    In a spawned session the TASK_ID may be left out: the subtask is looked up among the
+    session's tasks.
+    """
+    if len(ids) > 2:
+        raise InputError("give at most TASK_ID and SUBTASK_ID")
     st = state()
+    task_id, subtask_id = ids if len(ids) == 2 else (_session_task_holding(ids[0]), ids[0])
     updated = st.client.update_subtask(task_id, subtask_id, {"completed": not undo})
     verb = "Reopened" if undo else "Completed"
     st.emit(updated, lambda s: output.echo(f"{verb} {s['id']}: {s.get('title', '')}"))
+
+
+def _session_task_holding(subtask_id: str) -> str:
+    task_ids = state().env.task_ids
+    if not task_ids:
+        raise InputError("give the TASK_ID too (MAESTRO_TASK_IDS is not set)")
+    if len(task_ids) == 1:
+        return task_ids[0]
+    client = state().client
+    for task_id in task_ids:
+        if any(s["id"] == subtask_id for s in client.list_subtasks(task_id)):
+            return task_id
+    raise InputError(
+        f"{subtask_id} is not a subtask of this session's tasks ({', '.join(task_ids)})"
+    )
 
 
 @subtask.command("update")
