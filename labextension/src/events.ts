@@ -77,6 +77,9 @@ export class EventsClient implements IMaestroEvents, IDisposable {
     } else {
       this._lastSeq = stored;
     }
+    // Remember the starting point now: a spawn made before the next reload is then replayed
+    // even if this window sees no event at all before it closes.
+    this._storeSeq(this._lastSeq, { force: this._lastSeq !== stored });
     window.addEventListener('online', this._onOnline);
     this._connect();
   }

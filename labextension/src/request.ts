@@ -56,6 +56,9 @@ export async function requestAPI<T>(
     URLExt.join(settings.baseUrl, API_PATH, path) + (query ? `?${query}` : '');
   const init: RequestInit = {
     method: options.method ?? 'GET',
+    // Lab's default, 'no-store', appends a bare cache-busting number to the query string,
+    // which the API rightly refuses as an unknown parameter; 'no-cache' still never serves stale.
+    cache: 'no-cache',
     headers: {
       ...(options.body !== undefined
         ? { 'Content-Type': 'application/json' }

@@ -28,6 +28,7 @@ import {
 
 const PLUGIN_ID = 'maestro-jupyter:opener';
 const TERMINAL_PREFIX = 'maestro_';
+const SESSION_DATA_KEY = 'maestro-session';
 
 type TerminalWidget = MainAreaWidget<ITerminal.ITerminal>;
 
@@ -70,12 +71,19 @@ export class TerminalOpener implements IMaestroTerminalOpener {
   retitle(widget: TerminalWidget, session: ISession): void {
     const title = widget.content.title;
     const label = session.name || session.id;
+    const caption = `Maestro session ${label} (${session.role}, ${session.agent}), terminal ${session.terminalName}`;
+    // Each assignment below emits `changed` again: only assign what differs.
     const apply = () => {
       if (title.label !== label) {
         title.label = label;
       }
-      title.caption = `Maestro session ${label} (${session.role}, ${session.agent}), terminal ${session.terminalName}`;
-      title.dataset = { ...title.dataset, maestroSession: session.id };
+      if (title.caption !== caption) {
+        title.caption = caption;
+      }
+      if (title.dataset[SESSION_DATA_KEY] !== session.id) {
+        // Rendered on the tab as the attribute data-maestro-session.
+        title.dataset = { ...title.dataset, [SESSION_DATA_KEY]: session.id };
+      }
     };
     const previous = this._titleKeepers.get(widget);
     if (previous) {

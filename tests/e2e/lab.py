@@ -1,0 +1,155 @@
+"""A real `jupyter lab` process for the browser tests, and a small REST client for it."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+
+# The test agent: records which session ran it (the terminal's text is canvas-drawn, so tests
+# read this file instead), then stays alive like an agent waiting for input.
+TEST_AGENT_SCRIPT = 'echo hi; echo "$MAESTRO_SESSION_ID" >> "$MAESTRO_E2E_AGENT_LOG"; sleep 60'
+
+
+NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ApiError(AssertionError):
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"{status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class LabServer:
+    """`jupyter lab` on a free port with its own HOME, Jupyter dirs, MAESTRO_HOME and token."""
+
+    def __init__(self, root: Path, env: dict[str, str]) -> None:
+        self.root = root
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.workdir = root / "work"
+        self.agent_log = root / "agent.log"
+        self.log_path = root / "jupyter.log"
+        self.env = {
+            **env,
+            "MAESTRO_E2E_AGENT_LOG": str(self.agent_log),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")])),
+        }
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def write_config(self) -> Path:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        config = {
+            "ServerApp": {
+                "port": self.port,
+                "ip": "127.0.0.1",
+                "open_browser": False,
+                "root_dir": str(self.workdir),
+                "allow_root": os.geteuid() == 0,
+                "jpserver_extensions": {
+                    "jupyterlab": True,
+                    "jupyter_server_terminals": True,
+                    "maestro_jupyter": True,
+                    "maestro_e2e_hooks": True,
+                },
+            },
+            "IdentityProvider": {"token": self.token},
+            "LabApp": {"expose_app_in_browser": True},
+            "Maestro": {
+                "agents": {"test": {"argv": ["sh", "-c", TEST_AGENT_SCRIPT]}},
+                "default_agent": "test",
+            },
+        }
+        config_dir = Path(self.env["JUPYTER_CONFIG_DIR"])
+        path = config_dir / "jupyter_server_config.json"
+        path.write_text(json.dumps(config, indent=2))
+        # No "get Jupyter news?" toast over the screenshots, and no fetch to the internet.
+        labconfig = config_dir / "labconfig"
+        labconfig.mkdir(exist_ok=True)
+        (labconfig / "page_config.json").write_text(
+            json.dumps({"disabledExtensions": {NEWS_PLUGIN: True}})
+        )
+        return path
+
+    def start(self, timeout: float = 60) -> None:
+        self.write_config()
+        args = [sys.executable, "-m", "jupyter", "lab", "--no-browser"]
+        if os.geteuid() == 0:
+            args.append("--allow-root")
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(
+                args, env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited:\n{self.log()}")
+            try:
+                self.call("GET", "maestro/api/status")
+                return
+            except (urllib.error.URLError, ConnectionError, ApiError):
+                time.sleep(0.25)
+        raise RuntimeError(f"jupyter lab did not answer in {timeout}s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(5)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-8000:] if self.log_path.exists() else ""
+
+    def lab_url(self, workspace: str) -> str:
+        return f"{self.url}lab/workspaces/{workspace}?reset&token={self.token}"
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        """A JSON request with the token; raises ApiError on an error status."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            try:
+                payload = json.loads(raw)
+            except ValueError:
+                payload = raw.decode(errors="replace")
+            raise ApiError(error.code, payload) from None
+        return json.loads(raw) if raw else None
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        return self.call(method, f"maestro/api/{path}", body)
+
+    def agent_runs(self) -> list[str]:
+        """Session ids whose agent process started, in order."""
+        if not self.agent_log.exists():
+            return []
+        return self.agent_log.read_text().split()
