@@ -346,6 +346,8 @@ class MaestroClient:
             backoff_max=30,
             raise_on_status=False,
             raise_on_redirect=False,
+            # Our backoff bounds the wait; a proxy's Retry-After could stall an agent for hours.
+            respect_retry_after_header=False,
         )
         timeout = urllib3.Timeout(connect=min(self.timeout, 10.0), read=self.timeout)
         self._pool = urllib3.PoolManager(retries=retry, timeout=timeout, maxsize=4)
