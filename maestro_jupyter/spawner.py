@@ -34,9 +34,10 @@ EXIT_CODE_FILE = "exit_code"
 
 # The terminal's program. Everything it runs arrives as positional parameters, never as script
 # text: $1 rows, $2 cols, $3 the exit-code file, then the agent's argv. It sizes the pty before
-# the agent draws (terminado starts every pty at 24x80), survives Ctrl-C meant for the agent
-# (`trap :` rather than ignoring, so the agent still gets default signal handling), records the
-# agent's exit code atomically, and then stays a usable shell so the tab does not die with it.
+# the agent draws (terminado starts every pty at 24x80; the spawner sets the size too), survives
+# Ctrl-C meant for the agent (`trap :` rather than ignoring, so the agent still gets default
+# signal handling), records the agent's exit code atomically, and then stays a usable shell so
+# the tab does not die with the agent.
 WRAPPER_SCRIPT = """\
 stty rows "$1" cols "$2" 2>/dev/null
 code_file=$3
@@ -105,6 +106,12 @@ def resolve_cwd(requested: str | None, root_dir: str, fallback: str | None = Non
 class TerminalsUnavailable(MaestroError):
     status = 503
     code = "terminals_unavailable"
+
+
+class SpawnFailed(MaestroError):
+    """The terminal could not be started (the session is then recorded `failed`)."""
+
+    code = "spawn_failed"
 
 
 @dataclass
@@ -275,17 +282,23 @@ class Spawner(LoggingConfigurable):
         if terminal_name in manager.terminals:  # terminado would orphan the existing pty
             raise Conflict(f"A terminal named {terminal_name} already exists.",
                            {"terminalName": terminal_name})
-        manager.create(
-            name=terminal_name,
-            shell_command=[
-                "/bin/sh", "-c", WRAPPER_SCRIPT, "maestro-session",
-                str(rows), str(cols), str(exit_file), *agent_argv,
-            ],
-            cwd=session["cwd"],
-            extra_env=env,
-        )
-        self._watch(_Watched(session_id, terminal_name, manager.terminals[terminal_name],
-                             exit_file))
+        try:
+            manager.create(
+                name=terminal_name,
+                shell_command=[
+                    "/bin/sh", "-c", WRAPPER_SCRIPT, "maestro-session",
+                    str(rows), str(cols), str(exit_file), *agent_argv,
+                ],
+                cwd=session["cwd"],
+                extra_env=env,
+            )
+        except OSError as exc:
+            raise SpawnFailed(f"Could not start the terminal: {exc}") from exc
+        terminal = manager.terminals[terminal_name]
+        # ptyprocess sets 24x80 from the server once the wrapper has started, which may undo the
+        # wrapper's stty: set the size here too (no tab is attached yet, so none owns it).
+        terminal.ptyproc.setwinsize(rows, cols)
+        self._watch(_Watched(session_id, terminal_name, terminal, exit_file))
         session = self.store.update_session(session_id, status="running", started_at=_now())
         self.store.emit("session:spawn_request", {"session": session,
                                                   "terminalName": terminal_name})

@@ -48,14 +48,12 @@ async def test_agent_runs_in_a_named_terminal_with_the_session_env(
     assert "maestro whoami" in prompt
 
     # The token the agent got works against the API over real HTTP.
-    status = await AsyncHTTPClient().fetch(
-        env["MAESTRO_URL"] + "maestro/api/status",
-        headers={"Authorization": f"token {env['MAESTRO_TOKEN']}"},
+    own = env["MAESTRO_URL"] + f"maestro/api/sessions/{env['MAESTRO_SESSION_ID']}"
+    fetched = await AsyncHTTPClient().fetch(
+        own, headers={"Authorization": f"token {env['MAESTRO_TOKEN']}"}
     )
-    assert json.loads(status.body)["counts"]["sessions"]["running"] == 1
-    refused = await AsyncHTTPClient().fetch(
-        env["MAESTRO_URL"] + "maestro/api/status", raise_error=False
-    )
+    assert json.loads(fetched.body)["id"] == session["id"]
+    refused = await AsyncHTTPClient().fetch(own, raise_error=False)
     assert refused.code in (401, 403)
 
     ended = await wait_for_status(api, session["id"], "completed", "failed")
