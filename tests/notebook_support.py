@@ -1,0 +1,57 @@
+"""Set-up of the notebook tests: a real `jupyter server` subprocess (from cli_support) with a
+scripted test agent, a Maestro client on it, and kernels that reach it over HTTP.
+
+A subprocess rather than pytest-jupyter's in-loop server: the client is synchronous, and a kernel
+run by nbclient from the test would otherwise wait on a server that its own caller blocks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from maestro_jupyter.notebook import Maestro
+from tests.cli_support import JupyterServer, jupyter_server
+
+BASE_URL = "/a%40b/"  # quoted characters in base_url, as JupyterHub's user servers have
+
+# Reports through the real `maestro` CLI from the spawned terminal's environment, then exits 0.
+TEST_AGENT = {
+    "argv": ["sh", "-c", "maestro report progress working && maestro report complete done"]
+}
+
+
+@contextmanager
+def maestro_server(root: Path) -> Iterator[JupyterServer]:
+    """A fresh server whose default agent is the quick test agent."""
+    config_dir = root / "config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    config = {"Maestro": {"agents": {"test": TEST_AGENT}, "default_agent": "test"}}
+    (config_dir / "jupyter_server_config.json").write_text(json.dumps(config))
+    with jupyter_server(root, base_url=BASE_URL) as server:
+        yield server
+
+
+def kernel_env(server: JupyterServer) -> dict[str, str]:
+    """A kernel's environment that names no server: it must find `server` by its runtime file."""
+    return {key: value for key, value in server.env.items() if not key.startswith("MAESTRO_URL")}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
+    with maestro_server(tmp_path_factory.mktemp("notebook-server")) as running:
+        yield running
+
+
+@pytest.fixture
+def maestro(server: JupyterServer) -> Maestro:
+    return Maestro(server.url, server.token, retries=0)
+
+
+def task_titles(items: Any) -> list[str]:
+    return [item.title for item in items]
