@@ -79,7 +79,28 @@ def search_path(dirs: Iterable[str | Path]) -> list[Path]:
     return ordered
 
 
+_SKILL_FILES = ("SKILL.md", "manifest.json", "skill.md")
+_loaded: dict[Path, tuple[tuple[Any, ...], Skill]] = {}
+
+
 def load_skill(folder: Path) -> Skill:
+    """The skill in `folder`, read again only when one of its files changed."""
+    stamp = tuple(_stamp(folder / name) for name in _SKILL_FILES)
+    cached = _loaded.get(folder)
+    if cached is None or cached[0] != stamp:
+        cached = _loaded[folder] = (stamp, read_skill(folder))
+    return cached[1]
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+def read_skill(folder: Path) -> Skill:
     """Read the skill in `folder`, in either format; a problem becomes `Skill.error`."""
     skill = Skill(name=folder.name, path=folder, format="unknown")
     try:

@@ -153,3 +153,12 @@ def test_default_skills_name_only_commands_and_options_the_cli_has():
         known = {opt for param in command.params for opt in param.opts + param.secondary_opts}
         for option in re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", " ".join(words)):
             assert option in known, f"{snippet!r}: {command.name} has no option {option}"
+
+
+async def test_an_edited_skill_is_read_again(api, user_skills):
+    assert (await api("GET", "skills/legacy-review")).json["description"].startswith("Review")
+    manifest = user_skills / "legacy-review" / "manifest.json"
+    manifest.write_text(json.dumps({"name": "legacy-review", "description": "Edited, longer.",
+                                    "assignTo": ["all"]}))
+    edited = (await api("GET", "skills/legacy-review")).json
+    assert edited["description"] == "Edited, longer." and edited["roles"] == ["all"]
