@@ -92,7 +92,9 @@ def isolated_env(root: Path) -> dict[str, str]:
 
 
 @contextmanager
-def jupyter_server(root: Path, *, base_url: str = "/") -> Iterator[JupyterServer]:
+def jupyter_server(
+    root: Path, *, base_url: str = "/", extra_args: tuple[str, ...] = ()
+) -> Iterator[JupyterServer]:
     """Start `jupyter server` with Maestro enabled, wait until the API answers, stop it after."""
     root.mkdir(parents=True, exist_ok=True)
     env = isolated_env(root)
@@ -112,6 +114,7 @@ def jupyter_server(root: Path, *, base_url: str = "/") -> Iterator[JupyterServer
         '{"maestro_jupyter": True, "jupyter_server_terminals": True}',
         "--ServerApp.allow_unauthenticated_access=False",
         "--allow-root",
+        *extra_args,
     ]
     log = open(root / "server.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(argv, env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT)
@@ -209,10 +212,25 @@ class FlakyProxy:
         self._server.server_close()
 
 
+# Agents of the test server. `cli` is the CLI itself: completing its task with no id shows that
+# the env a spawned terminal really gets (URL with base_url, token, task ids) is what it needs.
+AGENTS = {
+    "shell": {"argv": ["/bin/sh"]},
+    "cli": {
+        "argv": [sys.executable, "-m", "maestro_cli", "task", "complete", "-m", "done in the tab"]
+    },
+}
+
+
 @pytest.fixture(scope="session")
 def maestro_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
-    """One Jupyter server for the module, behind a JupyterHub-like base_url."""
-    with jupyter_server(tmp_path_factory.mktemp("server"), base_url="/user/tester/") as server:
+    """A Jupyter server behind a JupyterHub-like base_url, with the agents `shell` and `cli`."""
+    agents = json.dumps(AGENTS)
+    with jupyter_server(
+        tmp_path_factory.mktemp("server"),
+        base_url="/user/tester/",
+        extra_args=(f"--Maestro.agents={agents}",),
+    ) as server:
         yield server
 
 

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,24 @@ def test_a_server_failing_twice_then_answering_creates_exactly_one_task(
     assert statuses == [502, 502, 201]
     listed = maestro_server.api("GET", "tasks?q=" + title.replace(" ", "+"))["items"]
     assert [t["id"] for t in listed] == [created["id"]]
+
+
+def test_an_agent_in_a_spawned_terminal_completes_its_task_with_no_id(
+    maestro_server: JupyterServer,  # noqa: F811
+) -> None:
+    task = maestro_server.api("POST", "tasks", {"title": "Done by the agent itself"})
+    env = maestro_server.cli_env()
+    spawned = run_maestro("session", "spawn", task["id"], "--agent", "cli", "--json", env=env)
+    assert spawned.returncode == 0, spawned.stderr
+    session = json.loads(spawned.stdout)["data"]
+    session = session.get("session", session)
+    deadline = time.monotonic() + 60
+    while maestro_server.api("GET", f"tasks/{task['id']}")["status"] != "completed":
+        assert time.monotonic() < deadline, "the agent did not complete its task"
+        time.sleep(0.2)
+    timeline = maestro_server.api("GET", f"tasks/{task['id']}/timeline")["items"]
+    assert "done in the tab" in [entry["message"] for entry in timeline]
+    run_maestro("session", "stop", session["id"], env=env)
 
 
 def test_bad_usage_in_a_real_process_is_exit_2_and_one_line(tmp_path: Path) -> None:
