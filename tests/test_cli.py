@@ -588,6 +588,70 @@ def test_import_reads_standard_input_and_refuses_what_is_not_an_export(
     assert both.code == 2
 
 
+# -- every command, both output modes -------------------------------------------------------------
+
+
+def _task(maestro: Maestro) -> str:
+    return create(maestro, "Both modes", "--subtask", "step")["id"]
+
+
+def _subtask(maestro: Maestro) -> tuple[str, str]:
+    task_id = _task(maestro)
+    return task_id, maestro("subtask", "list", task_id, "--json").data[0]["id"]
+
+
+EVERY_COMMAND: dict[str, Callable[[Maestro, JupyterServer], tuple[str, ...]]] = {
+    "task list": lambda m, s: ("task", "list"),
+    "task create": lambda m, s: ("task", "create", "Both modes"),
+    "task get": lambda m, s: ("task", "get", _task(m)),
+    "task update": lambda m, s: ("task", "update", _task(m), "--priority", "low"),
+    "task complete": lambda m, s: ("task", "complete", _task(m)),
+    "task block": lambda m, s: ("task", "block", _task(m), "-r", "why"),
+    "task delete": lambda m, s: ("task", "delete", _task(m)),
+    "task tree": lambda m, s: ("task", "tree", _task(m)),
+    "task next": lambda m, s: ("task", "next"),
+    "subtask create": lambda m, s: ("subtask", "create", _task(m), "one", "two"),
+    "subtask list": lambda m, s: ("subtask", "list", _task(m)),
+    "subtask complete": lambda m, s: ("subtask", "complete", *_subtask(m)),
+    "subtask update": lambda m, s: ("subtask", "update", *_subtask(m), "--title", "renamed"),
+    "subtask delete": lambda m, s: ("subtask", "delete", *_subtask(m)),
+    "session list": lambda m, s: ("session", "list"),
+    "session info": lambda m, s: ("session", "info", add_session(s, [_task(m)])),
+    "report progress": lambda m, s: ("report", "progress", "on it", "--task", _task(m)),
+    "report blocked": lambda m, s: ("report", "blocked", "stuck", "--task", _task(m)),
+    "report needs-input": lambda m, s: ("report", "needs-input", "which?", "--task", _task(m)),
+    "report complete": lambda m, s: ("report", "complete", "done", "--task", _task(m)),
+    "skill list": lambda m, s: ("skill", "list"),
+    "skill show": lambda m, s: ("skill", "show", "maestro-worker"),
+    "skill install": lambda m, s: ("skill", "install"),
+    "status": lambda m, s: ("status",),
+    "whoami": lambda m, s: ("whoami",),
+    "config show": lambda m, s: ("config", "show"),
+    "config get": lambda m, s: ("config", "get", "url"),
+    "config set": lambda m, s: ("config", "set", "project", "proj_default"),
+    "config unset": lambda m, s: ("config", "unset", "project"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(EVERY_COMMAND))
+def test_every_command_answers_people_and_programs(
+    maestro: Maestro,
+    maestro_server: JupyterServer,  # noqa: F811
+    command: str,
+) -> None:
+    human = maestro(*EVERY_COMMAND[command](maestro, maestro_server))
+    assert human.code == 0, human.err
+    assert human.err == "" and not human.out.lstrip().startswith(("{", "["))
+    program = maestro(*EVERY_COMMAND[command](maestro, maestro_server), "--json")
+    assert program.code == 0, program.err
+    assert json.loads(program.out)["success"] is True
+
+
+def test_export_prints_the_document_and_json_wraps_it(maestro: Maestro) -> None:
+    assert json.loads(maestro("export").out)["format"] == "maestro-export"
+    assert maestro("export", "--json").data["format"] == "maestro-export"
+
+
 # -- bad usage -----------------------------------------------------------------------------------
 
 
