@@ -15,6 +15,7 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +175,9 @@ class Spawner(LoggingConfigurable):
     def agents(self) -> dict[str, dict[str, Any]]:
         return self.app.agents or default_agents()
 
+    @cached_property
     def _server_env(self) -> dict[str, str]:
+        """What every agent gets from the server (fixed for the server's life)."""
         serverapp = self.app.serverapp
         env = {
             "MAESTRO_URL": serverapp.connection_url,
@@ -268,7 +271,7 @@ class Spawner(LoggingConfigurable):
         rows = request.rows or self.default_rows
         cols = request.cols or self.default_cols
         env = {
-            **self._server_env(),
+            **self._server_env,
             **{key: value for key, value in (agent.get("env") or {}).items()},
             "MAESTRO_SESSION_ID": session_id,
             "MAESTRO_TASK_IDS": ",".join(session["taskIds"]),
