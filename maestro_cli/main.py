@@ -81,7 +81,13 @@ def _report_click_error(error: click.ClickException, as_json: bool) -> int:
     ctx = getattr(error, "ctx", None)
     if isinstance(error, click.UsageError) and ctx is not None:
         message = f"{message} (see '{ctx.command_path} --help')"
-    output.print_error("usage_error", message, None, as_json=as_json)
+    param = getattr(error, "param", None)
+    details: dict[str, Any] = {}
+    if isinstance(param, click.Option):
+        details["param"] = max(param.opts, key=len)
+    elif isinstance(param, click.Parameter):
+        details["param"] = param.human_readable_name
+    output.print_error("usage_error", message, details, as_json=as_json)
     return EXIT_USAGE
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -74,13 +75,19 @@ Column = tuple[str, Callable[[Mapping[str, Any]], str]]
 
 
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
-    """Columns aligned on the visible width (colour codes do not count); the last is not padded."""
+    """Columns aligned on the visible width (colour codes do not count); the last is not padded,
+    and on a terminal it is cut to the terminal's width."""
     cells = [[render(row) for _, render in columns] for row in rows]
     headers = [header for header, _ in columns]
     widths = [
         max([len(click.unstyle(header))] + [len(click.unstyle(line[i])) for line in cells])
         for i, header in enumerate(headers)
     ]
+    room = _terminal_width() - sum(widths[:-1]) - 2 * (len(widths) - 1)
+    if room >= 10:
+        for line in cells:
+            if len(line[-1]) > room:  # the last column is plain text (titles, names)
+                line[-1] = line[-1][: room - 1] + "…"
 
     def line(values: Sequence[str]) -> str:
         padded = [
@@ -92,6 +99,15 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
     lines = [line([style(h, bold=True) for h in headers])]
     lines.extend(line(values) for values in cells)
     return "\n".join(lines)
+
+
+def _terminal_width() -> int:
+    """The terminal's width, or no limit when stdout is a file or a pipe (programs read it all)."""
+    if not sys.stdout.isatty():
+        return 1 << 30
+    import shutil
+
+    return shutil.get_terminal_size().columns
 
 
 def pairs(items: Sequence[tuple[str, Any]]) -> str:

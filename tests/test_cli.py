@@ -686,6 +686,8 @@ def test_bad_usage_exits_2_with_one_line_naming_the_problem(
     assert as_json.code == 2
     assert as_json.error["success"] is False and as_json.error["error"] == "usage_error"
     assert names in as_json.error["message"]
+    if names.startswith("--") and names != "--bogus" or names.isupper():
+        assert as_json.error["details"]["param"] == names
 
 
 def test_a_value_the_server_rejects_exits_2_naming_the_field(maestro: Maestro) -> None:
