@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from maestro_jupyter.client import MaestroClient, SessionEnv
 
 ID_PATTERN = re.compile(r"^[a-z]+_\w+$")
+# The server's vocabulary (maestro_jupyter.models, too heavy to import here; a test compares them).
 TASK_STATUSES = ("todo", "in_progress", "blocked", "completed", "cancelled")
 TASK_PRIORITIES = ("low", "medium", "high", "urgent")
 SESSION_STATUSES = ("spawning", "running", "needs_input", "completed", "failed", "stopped")

@@ -27,12 +27,6 @@ RETRIED_STATUSES = frozenset({502, 503, 504})
 DEFAULT_RETRIES = 3
 DEFAULT_RETRY_DELAY = 0.3
 DEFAULT_TIMEOUT = 30.0
-CONFIG_KEYS = ("url", "token", "project", "timeout", "retries", "retry_delay")
-
-TASK_STATUSES = ("todo", "in_progress", "blocked", "completed", "cancelled")
-TASK_PRIORITIES = ("low", "medium", "high", "urgent")
-SESSION_STATUSES = ("spawning", "running", "needs_input", "completed", "failed", "stopped")
-TIMELINE_KINDS = ("progress", "blocked", "needs_input", "milestone", "error", "status")
 
 
 # --- errors -------------------------------------------------------------------------------------

@@ -702,6 +702,17 @@ def test_a_wrong_token_is_one_line_and_exit_1(maestro: Maestro) -> None:
     assert run.code == 1 and run.err.count("\n") == 1 and "token" in run.err
 
 
+def test_the_cli_knows_the_servers_vocabulary() -> None:
+    from typing import get_args
+
+    from maestro_cli import context
+    from maestro_jupyter import models
+
+    assert context.TASK_STATUSES == models.TASK_STATUSES
+    assert context.SESSION_STATUSES == models.SESSION_STATUSES
+    assert context.TASK_PRIORITIES == get_args(models.Priority)
+
+
 def test_help_has_examples_and_completion_instructions(maestro: Maestro) -> None:
     top = maestro("--help")
     assert top.code == 0 and "Examples:" in top.out and "_MAESTRO_COMPLETE" in top.out
