@@ -108,7 +108,10 @@ def _report_error(error: Exception, as_json: bool) -> int:
         bad_input = isinstance(error, (client.ValidationError, client.InvalidRequest))
         return EXIT_USAGE if bad_input or type(error) is client.MaestroError else EXIT_FAILURE
     if isinstance(error, OSError):
-        output.print_error("os_error", f"{error.strerror or error}", None, as_json=as_json)
+        message = error.strerror or str(error)
+        if error.filename:
+            message = f"{message}: {error.filename}"
+        output.print_error("os_error", message, None, as_json=as_json)
         return EXIT_FAILURE
     output.print_error(
         "internal_error",
@@ -123,7 +126,7 @@ def _report_error(error: Exception, as_json: bool) -> int:
     cls=MaestroGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog='Shell completion: eval "$(_MAESTRO_COMPLETE=bash_source maestro)" '
-    "(zsh_source, fish_source for other shells). Docs: docs/cli.md",
+    "(zsh_source or fish_source for other shells).",
 )
 @click.version_option(
     __version__, "-V", "--version", prog_name="maestro", message="%(prog)s %(version)s"
