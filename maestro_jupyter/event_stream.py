@@ -89,6 +89,12 @@ class EventStream:
                 self._task.cancel()
         self._set_state(connected=False)
 
+    async def wait_closed(self) -> None:
+        """After `close()`: wait until the following task has ended."""
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
     def disconnect(self) -> None:
         """Drop the current connection as a network failure would (it reconnects)."""
         if self._connection is not None:
