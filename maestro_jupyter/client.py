@@ -238,7 +238,7 @@ def running_servers(runtime_dir: str | os.PathLike[str] | None = None) -> list[S
         base_url = str(info.get("base_url") or "/")
         if not urlsplit(url).path.endswith(base_url):
             url = normalize_url(url.rstrip("/") + base_url)
-        root = Path(str(info.get("root_dir") or "/"))
+        root = Path(str(info.get("root_dir") or "/")).resolve()
         contains_cwd = cwd == root or root in cwd.parents
         server = ServerInfo(url, str(info.get("token") or ""), f"runtime file {path}")
         found.append((contains_cwd, mtime, server))
@@ -256,8 +256,8 @@ def discover(
     """Find the server: arguments, then MAESTRO_URL/MAESTRO_TOKEN (or MAESTRO_API_URL), then
     MAESTRO_HOME's config.json, then the running Jupyter servers' runtime files.
 
-    A token missing from the source that gave the URL is taken from the later sources, and last
-    from a running server with the same URL.
+    The token is the first one given by the arguments, MAESTRO_TOKEN or the config file; with
+    none of these, the token of the running server found (or of the one at the URL given).
     """
     env = os.environ if environ is None else environ
     config = load_config()
