@@ -455,8 +455,7 @@ def test_session_spawn_and_stop(maestro: Maestro) -> None:
     assert stopped.code == 0 and stopped.out == f"Stopped {session_id}\n"
     assert maestro("session", "info", session_id, "--json").data["status"] == "stopped"
 
-    spawned = maestro("session", "spawn", task["id"], "--agent", "shell", "--json").data
-    session = spawned.get("session", spawned)
+    session = maestro("session", "spawn", task["id"], "--agent", "shell", "--json").data
     assert session["taskIds"] == [task["id"]]
     assert maestro("session", "stop", session["id"], "--json").data["status"] == "stopped"
 
@@ -467,8 +466,7 @@ def test_session_spawned_from_a_session_records_its_parent(
 ) -> None:
     task = create(maestro, "Delegated")
     env = session_env(maestro_server, [task["id"]])
-    spawned = maestro("session", "spawn", task["id"], "--agent", "shell", "--json", env=env).data
-    session = spawned.get("session", spawned)
+    session = maestro("session", "spawn", task["id"], "--agent", "shell", "--json", env=env).data
     assert session["parentSessionId"] == env["MAESTRO_SESSION_ID"]
     assert session["spawnSource"] == "session"
     maestro("session", "stop", session["id"])

@@ -121,7 +121,6 @@ def test_an_agent_in_a_spawned_terminal_completes_its_task_with_no_id(
     spawned = run_maestro("session", "spawn", task["id"], "--agent", "cli", "--json", env=env)
     assert spawned.returncode == 0, spawned.stderr
     session = json.loads(spawned.stdout)["data"]
-    session = session.get("session", session)
     deadline = time.monotonic() + 60
     while maestro_server.api("GET", f"tasks/{task['id']}")["status"] != "completed":
         assert time.monotonic() < deadline, "the agent did not complete its task"

@@ -132,12 +132,10 @@ def spawn_session(
     st.emit(spawned, _print_spawned)
 
 
-def _print_spawned(answer: Mapping[str, Any]) -> None:
-    session = answer.get("session", answer)
-    terminal = session.get("terminalName") or answer.get("terminalName") or "-"
+def _print_spawned(session: Mapping[str, Any]) -> None:
     output.echo(
         f"Spawned {session['id']} ({output.status_word(session.get('status'))}) for "
-        f"{output.join(session.get('taskIds'))} in terminal {terminal}"
+        f"{output.join(session.get('taskIds'))} in terminal {session.get('terminalName') or '-'}"
     )
 
 
