@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.request
+import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
+import websocket
 
 from maestro_jupyter.client import ServerNotFound
 from maestro_jupyter.notebook import Maestro, find_server, kernel_server
@@ -129,3 +133,66 @@ def test_maestro_connects_to_a_real_server_found_by_its_runtime_file(
     assert by_runtime_file.server.token == server.token
     assert "kernel's own server" in by_kernel.server.source
     assert by_kernel.status()["schemaVersion"] >= 1
+
+
+def jupyter_api(server: JupyterServer, method: str, path: str, body: Any = None) -> Any:  # noqa: F811
+    request = urllib.request.Request(
+        server.url + "api/" + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"token {server.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        data = response.read()
+    return json.loads(data) if data else None
+
+
+def run_in_server_kernel(server: JupyterServer, code: str) -> str:  # noqa: F811
+    """Start a kernel through the server's own API (as Lab does) and run `code`; its stdout."""
+    kernel = jupyter_api(server, "POST", "kernels", {"name": "python3"})
+    url = server.url.replace("http://", "ws://") + f"api/kernels/{kernel['id']}/channels"
+    socket = websocket.create_connection(
+        url, header=[f"Authorization: token {server.token}"], timeout=60
+    )
+    msg_id = uuid.uuid4().hex
+    socket.send(json.dumps({
+        "header": {"msg_id": msg_id, "username": "test", "session": uuid.uuid4().hex,
+                   "msg_type": "execute_request", "version": "5.3"},
+        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+        "content": {"code": code, "silent": False, "store_history": False,
+                    "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+    }))
+    printed = []
+    try:
+        while True:
+            message = json.loads(socket.recv())
+            if message.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, content = message["msg_type"], message["content"]
+            if kind == "stream":
+                printed.append(content["text"])
+            elif kind == "error":
+                raise AssertionError("\n".join(content["traceback"]))
+            elif kind == "status" and content["execution_state"] == "idle":
+                return "".join(printed)
+    finally:
+        socket.close()
+        jupyter_api(server, "DELETE", f"kernels/{kernel['id']}")
+
+
+def test_a_kernel_started_by_the_server_connects_to_that_server(
+    server: JupyterServer,  # noqa: F811
+) -> None:
+    printed = run_in_server_kernel(
+        server,
+        "from maestro_jupyter import Maestro\n"
+        "m = Maestro()\n"
+        "print(m.server.source)\n"
+        "print(m.url)\n"
+        "print(m.tasks.create('Made by a kernel of this server').id)\n",
+    )
+
+    source, url, task_id = printed.splitlines()
+    assert source.startswith("the kernel's own server (jpserver-")
+    assert url == server.url
+    assert server.api("GET", f"tasks/{task_id}")["title"] == "Made by a kernel of this server"
