@@ -36,7 +36,8 @@ def _targets(task_ids: tuple[str, ...]) -> tuple[list[str], str | None]:
     return targets, session_id
 
 
-# The timeline kind each report writes.
+# The timeline kind each report writes. `blocked` and `complete` go through the task's own
+# block/complete routes, which write that entry themselves (kinds `blocked` and `milestone`).
 KINDS = {
     "progress": "progress",
     "blocked": "blocked",
@@ -48,28 +49,29 @@ KINDS = {
 def _report(name: str, message: str, task_ids: tuple[str, ...]) -> dict[str, Any]:
     targets, session_id = _targets(task_ids)
     client = state().client
-    kind = KINDS[name]
     result: dict[str, Any] = {
         "report": name,
-        "kind": kind,
+        "kind": KINDS[name],
         "sessionId": session_id,
+        "taskIds": targets,
         "entries": [],
         "tasks": [],
     }
     for task_id in targets:
-        entry = client.add_timeline(task_id, kind, message, session_id=session_id)
-        result["entries"].append(entry)
         if name == "blocked":
             result["tasks"].append(client.block_task(task_id, message))
         elif name == "complete":
-            result["tasks"].append(client.complete_task(task_id))
+            result["tasks"].append(client.complete_task(task_id, message))
+        else:
+            entry = client.add_timeline(task_id, KINDS[name], message, session_id=session_id)
+            result["entries"].append(entry)
     if name == "needs-input" and session_id:
         result["session"] = client.update_session(session_id, {"status": "needs_input"})
     return result
 
 
 def _print(result: Mapping[str, Any]) -> None:
-    task_ids = [entry.get("taskId", "?") for entry in result["entries"]]
+    task_ids = result["taskIds"]
     changed: Sequence[Mapping[str, Any]] = result.get("tasks") or []
     line = f"Reported {result['report']} on {output.join(task_ids)}"
     if changed:
