@@ -38,8 +38,9 @@ class Maestro(ExtensionApp):
 
     agents = Dict(
         help='Agents a session can run: {"name": {"argv": [...], "env": {...}}}. argv items may be '
-        "the placeholders {brief}, {prompt}, {session_id}, {claude_session_id}, each replaced as a "
-        "whole argv item. Default: claude (when on PATH), codex (when on PATH) and shell.",
+        "the placeholders {brief} (path of the brief), {brief_text}, {prompt}, {session_id}, "
+        "{claude_session_id}, each replaced as a whole argv item. They add to (or replace, by "
+        "name) the built-in claude and codex (when on PATH) and shell; None removes one.",
     ).tag(config=True)
 
     default_agent = Unicode(

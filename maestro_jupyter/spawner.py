@@ -173,7 +173,9 @@ class Spawner(LoggingConfigurable):
         return manager
 
     def agents(self) -> dict[str, dict[str, Any]]:
-        return self.app.agents or default_agents()
+        """The built-in agents overlaid with the configured ones (None removes one)."""
+        merged = {**default_agents(), **self.app.agents}
+        return {name: agent for name, agent in merged.items() if agent}
 
     @cached_property
     def _server_env(self) -> dict[str, str]:

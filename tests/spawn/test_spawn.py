@@ -5,12 +5,21 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
+import uuid
 from typing import Any
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient
 
-from .conftest import maestro_terminals, make_task, wait_for, wait_for_record, wait_for_status
+from .conftest import (
+    RECORDER,
+    maestro_terminals,
+    make_task,
+    wait_for,
+    wait_for_record,
+    wait_for_status,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -220,3 +229,23 @@ def _alive(pid: int) -> bool:
         return False
     except IndexError:
         return os.path.exists(f"/proc/{pid}")
+
+
+async def test_claude_on_path_is_briefed_with_its_own_session_id(
+    api, records, spawner, tmp_path, monkeypatch
+):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "claude"
+    fake.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{RECORDER}" --out "{records}" -- "$@"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    task = await make_task(api)
+    session = (await api("POST", "sessions/spawn",
+                         {"taskIds": [task["id"]], "agent": "claude"})).json
+    args = (await wait_for_record(records, session["id"]))["args"]
+    assert args[:2] == ["--session-id", session["agentSessionId"]]
+    assert str(uuid.UUID(session["agentSessionId"])) == session["agentSessionId"]
+    assert args[2] == "--append-system-prompt" and "## Skill: maestro-worker" in args[3]
+    assert "maestro whoami" in args[4] and len(args) == 5
