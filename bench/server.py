@@ -54,13 +54,22 @@ class ServerProcess:
     """`jupyter server` with Maestro under `root`; `start()` again after `kill()` reuses the db."""
 
     def __init__(
-        self, root: Path, *, token: str | None = None, extra_args: tuple[str, ...] = ()
+        self,
+        root: Path,
+        *,
+        token: str | None = None,
+        extra_args: tuple[str, ...] = (),
+        config: dict[str, Any] | None = None,
     ) -> None:
+        """`config` is written as the server's jupyter_server_config.json (e.g. Maestro agents)."""
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.token = token or secrets.token_hex(24)
         self.extra_args = extra_args
         self.env = isolated_env(self.root)
+        if config:
+            config_file = Path(self.env["JUPYTER_CONFIG_DIR"]) / "jupyter_server_config.json"
+            config_file.write_text(json.dumps(config))
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0

@@ -8,9 +8,17 @@ that names the field before anything reaches the store. Output models document t
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 TaskStatus = Literal["todo", "in_progress", "blocked", "completed", "cancelled"]
@@ -78,6 +86,35 @@ class WireModel(BaseModel):
         return self.model_dump(exclude_unset=True)
 
 
+def _drop_null_choices(schema: dict[str, Any], model: type[PatchModel]) -> None:
+    """In the JSON schema, offer null only for the fields that accept it."""
+    for name, field in model.model_fields.items():
+        prop = schema.get("properties", {}).get(field.alias or name)
+        if prop is None or name in model.nullable or "anyOf" not in prop:
+            continue
+        choices = [choice for choice in prop.pop("anyOf") if choice != {"type": "null"}]
+        prop.pop("default", None)
+        if len(choices) == 1:
+            prop.update(choices[0])
+        else:
+            prop["anyOf"] = choices
+
+
+class PatchModel(WireModel):
+    """A PATCH body: a field left out stays as it is; an explicit null is accepted only by the
+    fields in `nullable` (it clears them), elsewhere it is a 422 rather than a database error."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+    model_config = ConfigDict(json_schema_extra=_drop_null_choices)
+
+    @field_validator("*")
+    @classmethod
+    def _null_only_where_allowed(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.nullable:
+            raise ValueError("must not be null (leave the field out to keep it)")
+        return value
+
+
 # -- requests ---------------------------------------------------------------------------------
 class ProjectCreate(WireModel):
     name: Name
@@ -85,7 +122,8 @@ class ProjectCreate(WireModel):
     description: Text = ""
 
 
-class ProjectUpdate(WireModel):
+class ProjectUpdate(PatchModel):
+    nullable = frozenset({"working_dir"})
     name: Name | None = None
     working_dir: Path | None = None
     description: Text | None = None
@@ -97,7 +135,7 @@ class SubtaskCreate(WireModel):
     completed: bool = False
 
 
-class SubtaskUpdate(WireModel):
+class SubtaskUpdate(PatchModel):
     title: Title | None = None
     description: Text | None = None
     completed: bool | None = None
@@ -117,7 +155,8 @@ class TaskCreate(WireModel):
     subtasks: Annotated[list[SubtaskCreate], Field(max_length=500)] = []
 
 
-class TaskUpdate(WireModel):
+class TaskUpdate(PatchModel):
+    nullable = frozenset({"parent_id", "blocked_reason"})
     title: Title | None = None
     description: Text | None = None
     parent_id: Id | None = None
@@ -142,7 +181,7 @@ class TimelineCreate(WireModel):
     session_id: Id | None = None
 
 
-class SessionUpdate(WireModel):
+class SessionUpdate(PatchModel):
     name: Name | None = None
     status: Literal["running", "needs_input"] | None = None
 

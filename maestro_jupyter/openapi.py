@@ -81,7 +81,13 @@ def build_openapi(routes: list[Route], base_url: str = "/") -> dict[str, Any]:
                         "name": "Idempotency-Key",
                         "in": "header",
                         "required": False,
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                        # Printable characters only (a UUID is the usual key).
+                        "schema": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 200,
+                            "pattern": "^[ -~]+$",
+                        },
                     }
                 )
             if "patch" == method:

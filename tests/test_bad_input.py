@@ -36,6 +36,11 @@ CASES = [
     ("POST", "tasks", None, 422, "validation_error"),
     ("PATCH", "tasks/{task}", {"status": "finished"}, 422, "validation_error"),
     ("PATCH", "tasks/{task}", {"version": 9}, 422, "validation_error"),
+    # An explicit null only clears fields that may be empty (found by the fuzzer: it was a 409).
+    ("PATCH", "tasks/{task}", {"title": None}, 422, "validation_error"),
+    ("PATCH", "tasks/{task}", {"status": None}, 422, "validation_error"),
+    ("PATCH", "tasks/{task}/subtasks/{sub}", {"completed": None}, 422, "validation_error"),
+    ("PATCH", "projects/proj_default", {"description": None}, 422, "validation_error"),
     ("PATCH", "tasks/task_nothere", {"title": "x"}, 404, "not_found"),
     ("POST", "tasks/{task}/block", {}, 422, "validation_error"),
     ("POST", "tasks/{task}/subtasks", [], 422, "validation_error"),
