@@ -9,30 +9,61 @@ import { ISpawnOptions, MaestroAPI } from './api';
 import { IMaestroTerminalOpener } from './tokens';
 import { ISession } from './types';
 
-/** Lab's default terminal font size and xterm's scrollbar and padding, in pixels. */
-const TERMINAL_FONT_SIZE = 13;
-const TERMINAL_CHROME = { width: 24, height: 40 };
-
-function measureCell(fontSize: number): { width: number; height: number } {
-  const probe = document.createElement('span');
-  probe.style.cssText = `position:absolute;visibility:hidden;white-space:pre;font-family:monospace;font-size:${fontSize}px;line-height:normal`;
-  probe.textContent = 'W'.repeat(50);
-  document.body.appendChild(probe);
-  const box = probe.getBoundingClientRect();
-  probe.remove();
-  return { width: box.width / 50 || 8, height: box.height || 17 };
+export interface ITerminalFont {
+  fontFamily: string;
+  fontSize: number;
+  lineHeight: number;
 }
 
-/** The main area's size in terminal cells (what a new terminal tab will get). */
+/** Lab's terminal font; the opener plugin replaces it with the user's terminal settings. */
+let terminalFont: ITerminalFont = {
+  fontFamily: 'ui-monospace, monospace',
+  fontSize: 13,
+  lineHeight: 1.0
+};
+
+export function setTerminalFont(font: Partial<ITerminalFont>): void {
+  terminalFont = { ...terminalFont, ...font };
+}
+
+/** What a terminal tab takes from the main area: tab bar, padding and scrollbar, in pixels. */
+const TERMINAL_CHROME = { width: 46, height: 73 };
+
+/** A terminal cell in CSS pixels, rounded to device pixels as xterm's renderer does. */
+function measureCell(font: ITerminalFont): { width: number; height: number } {
+  const ratio = window.devicePixelRatio || 1;
+  const context = document.createElement('canvas').getContext('2d');
+  let width = font.fontSize * 0.6;
+  if (context) {
+    context.font = `${font.fontSize}px ${font.fontFamily}`;
+    width = context.measureText('W').width;
+  }
+  const probe = document.createElement('span');
+  probe.style.cssText = `position:absolute;visibility:hidden;white-space:pre;font-family:${font.fontFamily};font-size:${font.fontSize}px;line-height:normal`;
+  probe.textContent = 'W';
+  document.body.appendChild(probe);
+  const height = probe.getBoundingClientRect().height || font.fontSize * 1.2;
+  probe.remove();
+  return {
+    width: Math.max(1, Math.floor(width * ratio)) / ratio,
+    height: Math.max(1, Math.floor(height * font.lineHeight * ratio)) / ratio
+  };
+}
+
+/** The main area's size in terminal cells: what a new terminal tab will get. */
 export function mainAreaTerminalSize(): { cols: number; rows: number } {
   const main =
     document.getElementById('jp-main-dock-panel') ??
     document.querySelector('.jp-LabShell') ??
     document.body;
-  const cell = measureCell(TERMINAL_FONT_SIZE);
+  const cell = measureCell(terminalFont);
   const cols = Math.floor((main.clientWidth - TERMINAL_CHROME.width) / cell.width);
   const rows = Math.floor((main.clientHeight - TERMINAL_CHROME.height) / cell.height);
-  return { cols: Math.max(40, Math.min(cols, 500)), rows: Math.max(10, Math.min(rows, 200)) };
+  // Within the server's accepted range (20..1000 columns, 5..500 rows).
+  return {
+    cols: Math.max(20, Math.min(cols, 1000)),
+    rows: Math.max(5, Math.min(rows, 500))
+  };
 }
 
 /** Spawn a session for tasks and bring its tab forward; throws the server's error. */

@@ -17,8 +17,11 @@ from typing import Any
 HERE = Path(__file__).parent
 
 # The test agent: records which session ran it (the terminal's text is canvas-drawn, so tests
-# read this file instead), then stays alive like an agent waiting for input.
-TEST_AGENT_SCRIPT = 'echo hi; echo "$MAESTRO_SESSION_ID" >> "$MAESTRO_E2E_AGENT_LOG"; sleep 60'
+# read this file instead) and the terminal size it started with, then stays alive like an agent
+# waiting for input.
+TEST_AGENT_SCRIPT = (
+    'echo hi; echo "$MAESTRO_SESSION_ID $(stty size)" >> "$MAESTRO_E2E_AGENT_LOG"; sleep 60'
+)
 
 
 NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
@@ -148,8 +151,12 @@ class LabServer:
     def api(self, method: str, path: str, body: Any = None) -> Any:
         return self.call(method, f"maestro/api/{path}", body)
 
-    def agent_runs(self) -> list[str]:
-        """Session ids whose agent process started, in order."""
+    def agent_runs(self) -> dict[str, tuple[int, int]]:
+        """{session id: (rows, cols) of its terminal when the agent started}."""
         if not self.agent_log.exists():
-            return []
-        return self.agent_log.read_text().split()
+            return {}
+        runs = {}
+        for line in self.agent_log.read_text().splitlines():
+            session_id, rows, cols = line.split()
+            runs[session_id] = (int(rows), int(cols))
+        return runs

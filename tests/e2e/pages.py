@@ -70,3 +70,19 @@ class LabPage:
 
     def notifications(self) -> str:
         return " ".join(self.page.locator(".Toastify__toast").all_inner_texts())
+
+    def terminal_size_of_session_tab(self, session_id: str) -> tuple[int, int] | None:
+        """(rows, cols) of the xterm in the session's tab once it exists (a private field)."""
+        size = self.page.evaluate(
+            """(id) => {
+                const w = Array.from(window.jupyterapp.shell.widgets('main'))
+                    .find(w => w.title.dataset && w.title.dataset['maestro-session'] === id);
+                const term = w && w.content._term;
+                return term ? [term.rows, term.cols] : null;
+            }""",
+            session_id,
+        )
+        return tuple(size) if size else None
+
+    def task_card(self, title: str) -> Any:
+        return self.page.locator(".maestro-Task", has_text=title)

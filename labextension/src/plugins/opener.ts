@@ -14,6 +14,7 @@ import { ITerminal, ITerminalTracker } from '@jupyterlab/terminal';
 
 import { MaestroAPI } from '../api';
 import { notifyError } from '../request';
+import { setTerminalFont } from '../spawn';
 import {
   IMaestroEvents,
   IMaestroTerminalOpener,
@@ -29,6 +30,7 @@ import {
 const PLUGIN_ID = 'maestro-jupyter:opener';
 const TERMINAL_PREFIX = 'maestro_';
 const SESSION_DATA_KEY = 'maestro-session';
+const TERMINAL_SETTINGS_ID = '@jupyterlab/terminal-extension:plugin';
 
 type TerminalWidget = MainAreaWidget<ITerminal.ITerminal>;
 
@@ -52,14 +54,20 @@ export class TerminalOpener implements IMaestroTerminalOpener {
       );
       this._opening.set(name, opening);
     }
+    if (options.activate) {
+      this._focusRequested.add(name);
+    }
     const previous = this._app.shell.currentWidget;
     const widget = await opening;
     if (!widget) {
       return false;
     }
     this.retitle(widget, session);
-    if (options.activate) {
+    // A person's click wins over a spawn seen in the stream for the same terminal, whichever
+    // of the two callers resumes first; the request is forgotten once both have run.
+    if (this._focusRequested.has(name)) {
       this._app.shell.activateById(widget.id);
+      window.setTimeout(() => this._focusRequested.delete(name), 0);
     } else if (previous && previous !== widget && !previous.isDisposed) {
       // A spawn seen in the stream adds its tab without taking the person's focus.
       this._app.shell.activateById(previous.id);
@@ -153,6 +161,7 @@ export class TerminalOpener implements IMaestroTerminalOpener {
   }
 
   private _handled = new Set<string>();
+  private _focusRequested = new Set<string>();
   private _opening = new Map<string, Promise<TerminalWidget | null>>();
   private _titleKeepers = new Map<TerminalWidget, () => void>();
 }
@@ -189,6 +198,20 @@ export const openerPlugin: JupyterFrontEndPlugin<IMaestroTerminalOpener> = {
     }
 
     if (settingRegistry) {
+      // Spawns from Lab size the agent's terminal in the font its tab will use.
+      settingRegistry
+        .load(TERMINAL_SETTINGS_ID)
+        .then(settings => {
+          const update = () =>
+            setTerminalFont({
+              fontFamily: settings.get('fontFamily').composite as string,
+              fontSize: settings.get('fontSize').composite as number,
+              lineHeight: settings.get('lineHeight').composite as number
+            });
+          settings.changed.connect(update);
+          update();
+        })
+        .catch(() => undefined); // no terminal extension: the defaults stand
       settingRegistry
         .load(PLUGIN_ID)
         .then(settings => {
