@@ -106,9 +106,8 @@ def test_a_spawned_session_runs_the_agent_and_reports(maestro: Maestro) -> None:
     assert session.task_ids == [task.id]
     session.wait(timeout=60, poll=0.1)
     assert session.ended and session.status == "completed" and session.exit_code == 0
-    assert [(e.kind, e.message) for e in session.timeline()][:2] == [
-        ("progress", "working"), ("milestone", "done")
-    ]
+    assert ("progress", "working") in [(e.kind, e.message) for e in session.timeline()]
+    assert ("milestone", "done") in [(e.kind, e.message) for e in task.timeline()]
     assert task.refresh().status == "completed"
     assert session in maestro.sessions.list(task=task)
     assert task.sessions().ids() == [session.id]
