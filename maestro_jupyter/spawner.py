@@ -13,7 +13,8 @@ import shutil
 import signal
 import sys
 import uuid
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
@@ -124,7 +125,7 @@ class _Watched:
     terminal: Any  # terminado PtyWithClients
     exit_file: Path
     stop_requested: bool = False
-    activity_recorded: datetime | None = field(default=None)
+    activity_recorded: datetime | None = None
 
 
 class Spawner(LoggingConfigurable):
@@ -179,18 +180,20 @@ class Spawner(LoggingConfigurable):
 
     @cached_property
     def _server_env(self) -> dict[str, str]:
-        """What every agent gets from the server (fixed for the server's life)."""
+        """Where agents find this server (fixed for the server's life)."""
         serverapp = self.app.serverapp
-        env = {
+        return {
             "MAESTRO_URL": serverapp.connection_url,
             "MAESTRO_TOKEN": serverapp.identity_provider.token or "",
         }
-        # The `maestro` CLI sits beside the server's Python; put it on PATH when it is not.
+
+    def _path_env(self) -> dict[str, str]:
+        """PATH with the server's scripts folder, where `maestro` is, if it is not on it yet."""
         scripts = str(Path(sys.executable).parent)
         path = os.environ.get("PATH", "")
         if (Path(scripts) / "maestro").exists() and scripts not in path.split(os.pathsep):
-            env["PATH"] = scripts + os.pathsep + path
-        return env
+            return {"PATH": scripts + os.pathsep + path}
+        return {}
 
     # -- spawn ----------------------------------------------------------------------------------
     def spawn(self, request: SpawnRequest, session_id: str | None = None) -> dict[str, Any]:
@@ -231,7 +234,7 @@ class Spawner(LoggingConfigurable):
         )
         try:
             return self._start(manager, session, tasks, skills, agent, request)
-        except BaseException:
+        except Exception:
             self._abandon(manager, session_id, terminal_name)
             raise
 
@@ -274,7 +277,8 @@ class Spawner(LoggingConfigurable):
         cols = request.cols or self.default_cols
         env = {
             **self._server_env,
-            **{key: value for key, value in (agent.get("env") or {}).items()},
+            **self._path_env(),
+            **(agent.get("env") or {}),
             "MAESTRO_SESSION_ID": session_id,
             "MAESTRO_TASK_IDS": ",".join(session["taskIds"]),
             "MAESTRO_PROJECT_ID": session["projectId"],
@@ -300,10 +304,11 @@ class Spawner(LoggingConfigurable):
         except OSError as exc:
             raise SpawnFailed(f"Could not start the terminal: {exc}") from exc
         terminal = manager.terminals[terminal_name]
+        self._watch(_Watched(session_id, terminal_name, terminal, exit_file))
         # ptyprocess sets 24x80 from the server once the wrapper has started, which may undo the
         # wrapper's stty: set the size here too (no tab is attached yet, so none owns it).
-        terminal.ptyproc.setwinsize(rows, cols)
-        self._watch(_Watched(session_id, terminal_name, terminal, exit_file))
+        with suppress(OSError):
+            terminal.ptyproc.setwinsize(rows, cols)
         session = self.store.update_session(session_id, status="running", started_at=_now())
         self.store.emit("session:spawn_request", {"session": session,
                                                   "terminalName": terminal_name})
@@ -312,7 +317,8 @@ class Spawner(LoggingConfigurable):
         return session
 
     def _abandon(self, manager: Any, session_id: str, terminal_name: str) -> None:
-        """After a failed start: end the terminal if it was made, and mark the session failed."""
+        """After a failed start: end the terminal if it was made (it is watched from its
+        creation on), and mark the session failed."""
         watched = self._watched.pop(session_id, None)
         terminal = watched.terminal if watched else None
         if terminal is not None and manager.terminals.get(terminal_name) is terminal:

@@ -182,3 +182,22 @@ async def test_orchestrator_is_briefed_with_its_skills_and_the_requested_ones(
     assert "Use tabs." in brief and "never" in brief.lower()
     assert "## Skill: maestro-worker" not in brief
     assert (await wait_for_record(records, session["id"]))["env"]["MAESTRO_ROLE"] == "orchestrator"
+
+
+async def test_a_failure_after_the_terminal_started_ends_it_and_fails_the_session(
+    api, jp_serverapp, records, spawner, store, monkeypatch
+):
+    update = store.update_session
+
+    def refuse_running(session_id: str, *args: Any, **changes: Any) -> Any:
+        if changes.get("status") == "running":
+            raise RuntimeError("disk full")
+        return update(session_id, *args, **changes)
+
+    monkeypatch.setattr(store, "update_session", refuse_running)
+    task = await make_task(api)
+    reply = await api("POST", "sessions/spawn", {"taskIds": [task["id"]], "agent": "sleeper"})
+    assert reply.status == 500 and "disk full" not in reply.json["message"]
+    [session] = (await api("GET", "sessions")).json["items"]
+    assert session["status"] == "failed"
+    await wait_for(lambda: maestro_terminals(jp_serverapp) == [])
