@@ -85,19 +85,20 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
     ]
     room = _terminal_width() - sum(widths[:-1]) - 2 * (len(widths) - 1)
     if room >= 10:
-        for line in cells:
-            if len(line[-1]) > room:  # the last column is plain text (titles, names)
-                line[-1] = line[-1][: room - 1] + "…"
+        for row_cells in cells:
+            plain = click.unstyle(row_cells[-1])
+            if len(plain) > room:
+                row_cells[-1] = plain[: room - 1] + "…"
 
-    def line(values: Sequence[str]) -> str:
+    def render_line(values: Sequence[str]) -> str:
         padded = [
             value + " " * (widths[i] - len(click.unstyle(value))) if i < len(values) - 1 else value
             for i, value in enumerate(values)
         ]
         return "  ".join(padded).rstrip()
 
-    lines = [line([style(h, bold=True) for h in headers])]
-    lines.extend(line(values) for values in cells)
+    lines = [render_line([style(h, bold=True) for h in headers])]
+    lines.extend(render_line(values) for values in cells)
     return "\n".join(lines)
 
 
