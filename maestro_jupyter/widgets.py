@@ -13,7 +13,12 @@ import html
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import ipywidgets as widgets
+try:
+    import ipywidgets as widgets
+except ImportError as error:  # pragma: no cover - the `widgets` extra is missing
+    raise ImportError(
+        "Maestro's widgets need ipywidgets: pip install 'maestro-jupyter[widgets]'"
+    ) from error
 
 from .event_stream import Event, EventStream
 from .notebook import (

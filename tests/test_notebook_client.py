@@ -3,6 +3,9 @@ timelines, DataFrames, HTML, and errors that carry the server's code."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from maestro_jupyter import Maestro as LazyMaestro
@@ -188,3 +191,26 @@ def test_to_dataframe_has_a_row_per_object(maestro: Maestro) -> None:  # noqa: F
     assert parent.id in maestro.to_dataframe("tasks").index
     with pytest.raises(ValueError):
         maestro.to_dataframe("projects")
+
+
+def test_without_the_optional_extras_the_api_works_and_says_what_to_install() -> None:
+    script = (
+        "import sys\n"
+        "sys.modules['ipywidgets'] = sys.modules['pandas'] = None\n"
+        "import maestro_jupyter\n"
+        "from maestro_jupyter.notebook import to_dataframe\n"
+        "assert maestro_jupyter.Maestro\n"
+        "for attempt in (lambda: to_dataframe([]), lambda: maestro_jupyter.TaskBoard):\n"
+        "    try:\n"
+        "        attempt()\n"
+        "    except ImportError as error:\n"
+        "        print(error)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert result.stdout.splitlines() == [
+        "to_dataframe needs pandas: pip install 'maestro-jupyter[pandas]'",
+        "Maestro's widgets need ipywidgets: pip install 'maestro-jupyter[widgets]'",
+    ]
