@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
 from . import schema as t
@@ -837,8 +838,21 @@ class Store:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+def _create_private_file(url: str) -> None:
+    """Create a new SQLite file readable by the user only; its -wal and -shm files inherit
+    the mode. The database holds every task and brief, so it is as private as MAESTRO_HOME."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:  # it exists, or cannot be created: then SQLite says why when it connects
+        pass
+
+
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _create_private_file(url)
         engine = create_engine(url, connect_args={"timeout": 10})
 
         @event.listens_for(engine, "connect")
