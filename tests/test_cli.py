@@ -702,6 +702,20 @@ def test_a_wrong_token_is_one_line_and_exit_1(maestro: Maestro) -> None:
     assert run.code == 1 and run.err.count("\n") == 1 and "token" in run.err
 
 
+def test_tables_cut_the_last_column_to_the_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    import click
+
+    from maestro_cli import output
+
+    rows = [{"id": "task_1", "title": "a title far too long for this narrow terminal"}]
+    columns = [("ID", lambda r: r["id"]), ("TITLE", lambda r: r["title"])]
+    monkeypatch.setattr(output, "_terminal_width", lambda: 30)
+    assert click.unstyle(output.table(rows, columns)).splitlines() == [
+        "ID      TITLE",
+        "task_1  a title far too long …",
+    ]
+
+
 def test_the_cli_knows_the_servers_vocabulary() -> None:
     from typing import get_args
 
