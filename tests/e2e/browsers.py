@@ -65,7 +65,7 @@ def register_system_chromium(folder: Path, browsers_path: Path) -> None:
         capture_output=True,
         text=True,
     ).stdout
-    launcher = "#!/bin/sh\nexec {} {} \"$@\"\n".format(
+    launcher = '#!/bin/sh\nexec {} {} "$@"\n'.format(
         require_chromium(), " ".join(arg for arg in CHROMIUM_ARGS if arg != "--headless")
     )
     for location in re.findall(r"Install location:\s*(\S+)", dry_run):

@@ -98,7 +98,5 @@ def test_open_and_stop_a_session_from_the_panel(lab: LabPage, lab_server: LabSer
     assert lab.terminal_names_of_session_tabs(session["id"]) == [f"maestro_{session['id']}"]
 
     row.get_by_role("button", name="Stop").click()
-    eventually(
-        lambda: lab_server.api("GET", f"sessions/{session['id']}")["status"] == "stopped"
-    )
+    eventually(lambda: lab_server.api("GET", f"sessions/{session['id']}")["status"] == "stopped")
     row.locator(".maestro-Badge", has_text="stopped").wait_for()

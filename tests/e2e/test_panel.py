@@ -77,11 +77,14 @@ def test_complete_and_block_from_the_panel(lab: LabPage, lab_server: LabServer) 
 
     eventually(lambda: lab_server.api("GET", f"tasks/{done['id']}")["status"] == "completed")
     blocked = eventually(
-        lambda: (task := lab_server.api("GET", f"tasks/{stuck['id']}"))["status"] == "blocked"
-        and task
+        lambda: (
+            (task := lab_server.api("GET", f"tasks/{stuck['id']}"))["status"] == "blocked" and task
+        )
     )
     assert blocked["blockedReason"] == "waiting for the DBA's maintenance window"
-    lab.page.locator('.maestro-Group[data-group="blocked"]', has_text="Upgrade the database").wait_for()
+    lab.page.locator(
+        '.maestro-Group[data-group="blocked"]', has_text="Upgrade the database"
+    ).wait_for()
 
 
 def test_a_subtask_added_in_the_panel_is_stored(lab: LabPage, lab_server: LabServer) -> None:
@@ -90,9 +93,7 @@ def test_a_subtask_added_in_the_panel_is_stored(lab: LabPage, lab_server: LabSer
     card.get_by_label("New subtask title").fill("Record a flame graph")
     card.get_by_label("New subtask title").press("Enter")
 
-    subtasks = eventually(
-        lambda: lab_server.api("GET", f"tasks/{task['id']}/subtasks")["items"]
-    )
+    subtasks = eventually(lambda: lab_server.api("GET", f"tasks/{task['id']}/subtasks")["items"])
     assert [subtask["title"] for subtask in subtasks] == ["Record a flame graph"]
     card.locator(".maestro-Subtask", has_text="Record a flame graph").wait_for()
 
@@ -106,16 +107,16 @@ def test_a_session_spawned_from_the_panel_opens_at_the_tab_size(
     card.get_by_label("Session role").select_option("worker")
     card.get_by_role("button", name="Spawn", exact=True).click()
 
-    (session,) = eventually(
-        lambda: lab_server.api("GET", f"sessions?taskId={task['id']}")["items"]
-    )
+    (session,) = eventually(lambda: lab_server.api("GET", f"sessions?taskId={task['id']}")["items"])
     assert session["spawnSource"] == "ui"
     assert session["role"] == "worker"
     lab.session_tab(session["id"]).wait_for(state="visible")
     started = eventually(lambda: lab_server.agent_runs().get(session["id"]))
     tab_rows, tab_cols = eventually(
-        lambda: (size := lab.terminal_size_of_session_tab(session["id"])) not in (None, (24, 80))
-        and size
+        lambda: (
+            (size := lab.terminal_size_of_session_tab(session["id"])) not in (None, (24, 80))
+            and size
+        )
     )
     # The agent's first frame was drawn at (about) the size of the tab it appeared in.
     assert abs(started[0] - tab_rows) <= 3, (started, (tab_rows, tab_cols))
@@ -131,8 +132,7 @@ def test_a_refused_task_shows_the_server_message_and_keeps_the_input(lab: LabPag
     toast.wait_for()
     assert "title" in toast.inner_text().lower()
     assert (
-        panel.get_by_label("New task description").input_value()
-        == "A description typed with care"
+        panel.get_by_label("New task description").input_value() == "A description typed with care"
     )
 
 
@@ -148,5 +148,8 @@ def test_an_edit_that_lost_a_race_is_refused_and_keeps_the_input(
     card.get_by_role("button", name="Save").click()
 
     lab.page.locator(".Toastify__toast", has_text="Saving the task").wait_for()
-    assert card.get_by_label("Task title", exact=True).input_value() == "Rename the config keys to snake_case"
+    assert (
+        card.get_by_label("Task title", exact=True).input_value()
+        == "Rename the config keys to snake_case"
+    )
     assert lab_server.api("GET", f"tasks/{task['id']}")["title"] == "Rename the config keys"
