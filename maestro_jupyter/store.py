@@ -8,6 +8,7 @@ was not stored), and hand the events to `on_commit` only after the commit.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import secrets
@@ -100,6 +101,7 @@ _TASK_ROWS = select(
     _SESSION_COUNT.label("session_count"),
 )
 _TASK_BY_ID = _TASK_ROWS.where(t.tasks.c.id == bindparam("task_id"))
+_PROJECT_BY_ID = select(t.projects).where(t.projects.c.id == bindparam("project_id"))
 _TASK_EXISTS = select(t.tasks.c.id).where(t.tasks.c.id == bindparam("task_id"))
 _SUBTASK_BY_ID = select(t.subtasks).where(
     t.subtasks.c.id == bindparam("subtask_id"), t.subtasks.c.task_id == bindparam("task_id")
@@ -264,7 +266,7 @@ class Store:
 
     # -- projects -------------------------------------------------------------------------------
     def _project(self, conn: Connection, project_id: str) -> dict[str, Any]:
-        row = conn.execute(select(t.projects).where(t.projects.c.id == project_id)).first()
+        row = conn.execute(_PROJECT_BY_ID, {"project_id": project_id}).first()
         if row is None:
             raise NotFound(f"Project {project_id} does not exist.", {"id": project_id})
         return _wire(row)
@@ -952,10 +954,16 @@ def _wire(row: Any, table: Any = None) -> dict[str, Any]:
     only that table's columns (a row may carry computed ones too)."""
     values = row._mapping if hasattr(row, "_mapping") else row
     if table is not None:
-        return {_camel(column.name): values[column.name] for column in table.columns}
+        return {camel: values[name] for name, camel in _wire_names(table.name)}
     return {_camel(column): value for column, value in values.items()}
 
 
+@functools.cache  # serialising a row is on every request's path: name each column once
+def _wire_names(table_name: str) -> tuple[tuple[str, str], ...]:
+    return tuple((column.name, _camel(column.name)) for column in t.metadata.tables[table_name].c)
+
+
+@functools.cache
 def _camel(column: str) -> str:
     head, *rest = column.split("_")
     return head + "".join(part.title() for part in rest)
