@@ -104,15 +104,17 @@ async def test_terminal_websocket_shows_the_agent_output(api, jp_ws_fetch, recor
     session = (await spawn(api, {"taskIds": [task["id"]]})).json
     await wait_for_record(records, session["id"])
     socket = await jp_ws_fetch("terminals", "websocket", session["terminalName"])
+    expected = [f"MAESTRO-TEST-AGENT ran for {session['id']}", "the agent exited with code 0"]
     seen = ""
     try:
-        while f"MAESTRO-TEST-AGENT ran for {session['id']}" not in seen:
+        while not all(text in seen for text in expected):
             kind, *payload = json.loads(await socket.read_message())
             if kind == "stdout":
                 seen += payload[0]
     finally:
         socket.close()
-    assert "the agent exited with code 0" in seen or "MAESTRO-TEST-AGENT" in seen
+    # The agent's output, then the wrapper's notice: the tab is now a shell.
+    assert seen.index(expected[0]) < seen.index(expected[1])
 
 
 async def test_stop_ends_the_agent_its_children_and_the_terminal(
