@@ -105,16 +105,23 @@ async def test_terminal_websocket_shows_the_agent_output(api, jp_ws_fetch, recor
     await wait_for_record(records, session["id"])
     socket = await jp_ws_fetch("terminals", "websocket", session["terminalName"])
     expected = [f"MAESTRO-TEST-AGENT ran for {session['id']}", "the agent exited with code 0"]
-    seen = ""
-    try:
-        while not all(text in seen for text in expected):
+
+    async def read_until(texts: list[str]) -> str:
+        seen = ""
+        while not all(text in seen for text in texts):
             kind, *payload = json.loads(await socket.read_message())
             if kind == "stdout":
                 seen += payload[0]
+        return seen
+
+    try:
+        seen = await read_until(expected)
+        # The agent's output, then the wrapper's notice: the tab is now a shell, still briefed.
+        assert seen.index(expected[0]) < seen.index(expected[1])
+        socket.write_message(json.dumps(["stdin", "echo shell-of-$MAESTRO_SESSION_ID\r"]))
+        await read_until([f"shell-of-{session['id']}"])
     finally:
         socket.close()
-    # The agent's output, then the wrapper's notice: the tab is now a shell.
-    assert seen.index(expected[0]) < seen.index(expected[1])
 
 
 async def test_stop_ends_the_agent_its_children_and_the_terminal(
