@@ -414,13 +414,14 @@ class Spawner(LoggingConfigurable):
             self._watcher.stop()
 
     def _check(self, watched: _Watched) -> None:
+        if watched.stop_requested:  # stop() records the outcome
+            return
         code = _read_exit_code(watched.exit_file)
         if code is not None:
             self._finish(watched, "completed" if code == 0 else "failed", code)
         elif not self._terminal_alive(watched):
-            if not watched.stop_requested:  # a stop records its own outcome
-                # The wrapper died before the agent's exit was recorded: killed, or pty closed.
-                self._finish(watched, "failed", _exit_status(watched.terminal))
+            # The wrapper died before the agent's exit was recorded: killed, or pty closed.
+            self._finish(watched, "failed", _exit_status(watched.terminal))
         else:
             self._record_activity(watched)
 
