@@ -1,6 +1,6 @@
 """What every command shares: the global options, the lazily built client, input checks.
 
-The client module (and urllib3 with it) is imported on first use, so `maestro --help` and
+The client module (and http.client with it) is imported on first use, so `maestro --help` and
 `maestro --version` stay as quick as click itself.
 """
 

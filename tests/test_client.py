@@ -138,6 +138,22 @@ def test_retry_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatc
         mc.MaestroClient.from_environment()
 
 
+def test_retry_delays_grow_exponentially_with_jitter_and_a_cap() -> None:
+    for _ in range(20):
+        delays = list(mc.retry_delays(4, 0.5))
+        assert len(delays) == 4
+        for delay, full in zip(delays, [0.5, 1.0, 2.0, 4.0], strict=True):
+            assert full / 2 <= delay <= full
+    assert max(mc.retry_delays(12, 1.0)) <= mc.MAX_RETRY_DELAY
+    assert list(mc.retry_delays(0, 1.0)) == []
+
+
+def test_a_malformed_server_url_is_bad_input() -> None:
+    broken = mc.MaestroClient(mc.ServerInfo("http://127.0.0.1:port/"), retries=0)
+    with pytest.raises(mc.MaestroError, match="not a valid server URL"):
+        broken.status()
+
+
 # -- against a real server -----------------------------------------------------------------------
 
 
