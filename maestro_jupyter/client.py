@@ -12,6 +12,7 @@ import json
 import os
 import random
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -333,15 +334,16 @@ class MaestroClient:
     page. Errors raise `MaestroError` subclasses. Connection errors and 502/503/504 are retried
     `retries` times after `retry_delays`.
 
-    The transport is the standard library's http.client over one kept-alive connection: a CLI
-    run pays less than half of urllib3's import time for it (docs/cli.md, "Start-up time").
+    The transport is the standard library's http.client, one kept-alive connection per thread
+    (so a client may be shared by threads): a CLI run pays less than half of urllib3's import
+    time for it (docs/cli.md, "Start-up time").
     """
 
     server: ServerInfo
     retries: int = DEFAULT_RETRIES
     retry_delay: float = DEFAULT_RETRY_DELAY
     timeout: float = DEFAULT_TIMEOUT
-    _connection: http.client.HTTPConnection | None = field(default=None, init=False, repr=False)
+    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
     @classmethod
     def from_environment(cls, server: str | None = None, token: str | None = None) -> MaestroClient:
@@ -407,10 +409,11 @@ class MaestroClient:
     def _send(
         self, method: str, target: str, body: bytes | None, headers: Mapping[str, str]
     ) -> tuple[int, http.client.HTTPMessage, bytes]:
-        if self._connection is None:
-            self._connection = self._connect()
-        self._connection.request(method, target, body=body, headers=dict(headers))
-        response = self._connection.getresponse()
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self._connect()
+        connection.request(method, target, body=body, headers=dict(headers))
+        response = connection.getresponse()
         reply = response.read()
         if response.will_close:
             self.close()
@@ -434,10 +437,11 @@ class MaestroClient:
         return connection
 
     def close(self) -> None:
-        """Close the kept-alive connection (a later request opens another)."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Close this thread's kept-alive connection (a later request opens another)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
 
     def _decode(
         self, status: int, headers: http.client.HTTPMessage, reply: bytes, method: str, url: str

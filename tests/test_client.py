@@ -177,6 +177,16 @@ def test_resources_round_trip(client: mc.MaestroClient) -> None:
     assert client.status()["store"]["dialect"] == "sqlite"
 
 
+def test_one_client_can_be_shared_by_threads(client: mc.MaestroClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    marker = f"threaded-{time.monotonic_ns()}"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        created = list(pool.map(lambda n: client.create_task(f"{marker} {n}"), range(24)))
+    assert len({task["id"] for task in created}) == 24
+    assert len(client.list_tasks(q=marker)) == 24
+
+
 def test_pagination_follows_next_cursor(client: mc.MaestroClient) -> None:
     marker = f"paged-{time.monotonic_ns()}"
     for n in range(5):
