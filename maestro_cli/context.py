@@ -49,6 +49,7 @@ class State:
             from maestro_jupyter.client import MaestroClient
 
             self._client = MaestroClient.from_environment(self.server, self.token)
+            click.get_current_context().call_on_close(self._client.close)
         return self._client
 
     @property
