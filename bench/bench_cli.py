@@ -106,8 +106,6 @@ def measure(runs: int) -> str:
             f"`task list` listed {tasks} tasks at the end of the run. CPU is the command's own "
             "user + system time (the server's is not in it): on a busy machine it moves less "
             "than wall time.",
-            "",
-            machine(),
         ]
     )
 
@@ -121,3 +119,5 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+    print()
+    print(machine())
