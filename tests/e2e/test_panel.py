@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,9 +37,7 @@ def test_a_task_created_in_the_panel_is_stored(lab: LabPage, lab_server: LabServ
     assert panel.get_by_label("New task title").input_value() == ""
 
 
-def test_a_subtask_is_completed_by_its_checkbox(
-    lab: LabPage, lab_server: LabServer, screenshots: Path
-) -> None:
+def test_a_subtask_is_completed_by_its_checkbox(lab: LabPage, lab_server: LabServer) -> None:
     task = lab_server.api(
         "POST",
         "tasks",
@@ -62,7 +59,6 @@ def test_a_subtask_is_completed_by_its_checkbox(
         lambda: lab_server.api("GET", f"tasks/{task['id']}/subtasks/{first['id']}")["completed"]
     )
     card.locator(".maestro-Count", has_text="1/2").wait_for()
-    lab.page.screenshot(path=str(screenshots / "panel.png"))
 
 
 def test_complete_and_block_from_the_panel(lab: LabPage, lab_server: LabServer) -> None:
