@@ -71,7 +71,7 @@ def _fanout(quick: bool) -> str:
 def _soak(quick: bool) -> str:
     from . import soak
 
-    return soak.main(["--seconds", "10" if quick else "60"])
+    return soak.measure(seconds=10 if quick else 60)
 
 
 BENCHMARKS: dict[str, Callable[[bool], str | None]] = {

@@ -109,17 +109,19 @@ def report(result: SoakResult, seconds: float, connections: int) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> str:
+def measure(seconds: float = 60, connections: int = 50) -> str:
+    with tempfile.TemporaryDirectory(prefix="maestro-bench-soak-") as tmp:
+        with ServerProcess(Path(tmp)) as server:
+            result = soak(server, seconds, connections)
+    return report(result, seconds, connections)
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--connections", type=int, default=50)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="maestro-bench-soak-") as tmp:
-        with ServerProcess(Path(tmp)) as server:
-            result = soak(server, args.seconds, args.connections)
-    text = report(result, args.seconds, args.connections)
-    print(text)
-    return text
+    print(measure(args.seconds, args.connections))
 
 
 if __name__ == "__main__":

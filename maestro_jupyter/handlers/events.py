@@ -17,6 +17,20 @@ from .routing import API_PREFIX
 REPLAY_BATCH = 5_000
 
 
+class _LastEncoded:
+    """The JSON text of the event being fanned out: the bus hands the same dict to every
+    subscriber in turn, so a hundred sockets encode it once, not a hundred times."""
+
+    event: Any = None
+    text = ""
+
+    @classmethod
+    def of(cls, event: dict[str, Any]) -> str:
+        if event is not cls.event:
+            cls.event, cls.text = event, json.dumps(event, separators=(",", ":"))
+        return cls.text
+
+
 class EventsSocket(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSocketHandler):
     auth_resource = "maestro"
     _since = 0
@@ -52,11 +66,14 @@ class EventsSocket(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSoc
         if event["seq"] <= self._since:
             return
         self._since = event["seq"]
-        self._send(event)
+        self._write(_LastEncoded.of(event))
 
     def _send(self, message: dict[str, Any]) -> None:
+        self._write(json.dumps(message, separators=(",", ":")))
+
+    def _write(self, text: str) -> None:
         try:
-            self.write_message(json.dumps(message, separators=(",", ":")))
+            self.write_message(text)
         except WebSocketClosedError:
             self._stop()
 
