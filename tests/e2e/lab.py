@@ -43,11 +43,12 @@ class ApiError(AssertionError):
 class LabServer:
     """`jupyter lab` on a free port with its own HOME, Jupyter dirs, MAESTRO_HOME and token."""
 
-    def __init__(self, root: Path, env: dict[str, str]) -> None:
+    def __init__(self, root: Path, env: dict[str, str], base_url: str = "/") -> None:
         self.root = root
         self.port = free_port()
         self.token = secrets.token_hex(16)
-        self.url = f"http://127.0.0.1:{self.port}/"
+        self.base_url = base_url
+        self.url = f"http://127.0.0.1:{self.port}{base_url}"
         self.workdir = root / "work"
         self.agent_log = root / "agent.log"
         self.log_path = root / "jupyter.log"
@@ -63,6 +64,7 @@ class LabServer:
         config = {
             "ServerApp": {
                 "port": self.port,
+                "base_url": self.base_url,
                 "ip": "127.0.0.1",
                 "open_browser": False,
                 "root_dir": str(self.workdir),

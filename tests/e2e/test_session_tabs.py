@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from .conftest import make_isolated_env
 from .lab import LabServer
 from .pages import LabPage, eventually
 
@@ -89,3 +91,28 @@ def test_a_session_that_ended_while_lab_was_closed_does_not_open(
     lab.open(workspace)
     lab.session_tab(running["id"]).wait_for(state="visible", timeout=15_000)
     assert lab.terminal_names_of_session_tabs(ended["id"]) == []
+
+
+@pytest.fixture(scope="module")
+def prefixed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    root = tmp_path_factory.mktemp("lab-prefixed")
+    server = LabServer(root, make_isolated_env(root), base_url="/hub/user/ada/")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_behind_a_base_url_the_events_and_tabs_still_work(
+    prefixed_server: LabServer, context: Any, workspace: str
+) -> None:
+    lab = LabPage(context.new_page(), prefixed_server).open(workspace)
+    lab.wait_until_live()
+    task = prefixed_server.api("POST", "tasks", {"title": "Work behind a proxy"})
+    lab.task_card("Work behind a proxy").wait_for()
+
+    session = spawn(prefixed_server, task)
+
+    lab.session_tab(session["id"]).wait_for(state="visible")
+    assert lab.terminal_names_of_session_tabs(session["id"]) == [f"maestro_{session['id']}"]

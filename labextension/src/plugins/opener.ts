@@ -96,6 +96,8 @@ export class TerminalOpener implements IMaestroTerminalOpener {
     const previous = this._titleKeepers.get(widget);
     if (previous) {
       title.changed.disconnect(previous);
+    } else {
+      widget.disposed.connect(() => this._titleKeepers.delete(widget));
     }
     // The terminal sets "Terminal <name>" once its socket connects.
     title.changed.connect(apply);
