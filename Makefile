@@ -22,8 +22,11 @@ system-deps:
 	@command -v chromium >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 	  || { apt-get update && apt-get install -y --no-install-recommends chromium postgresql; }
 
+# The browser tests run in their own pytest process, after the rest: a browser that hangs must
+# not leave an event loop behind for the server tests.
 test: install system-deps
-	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -m e2e tests/e2e $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench
