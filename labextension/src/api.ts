@@ -62,6 +62,14 @@ export interface ISpawnOptions {
   rows?: number;
 }
 
+export interface IServerStatus {
+  version?: string;
+  lastSeq?: number;
+  /** The configured agents' names, when the server lists them. */
+  agents?: string[];
+  defaultAgent?: string;
+}
+
 export const MaestroAPI = {
   listTasks(): Promise<ITask[]> {
     return listAll<ITask>('tasks', { include: 'subtasks' });
@@ -80,7 +88,11 @@ export const MaestroAPI = {
   },
 
   /** Change a task; with `version` the change is refused (412) when someone else moved it on. */
-  updateTask(id: string, changes: ITaskChanges, version?: number): Promise<ITask> {
+  updateTask(
+    id: string,
+    changes: ITaskChanges,
+    version?: number
+  ): Promise<ITask> {
     return requestAPI<ITask>(`tasks/${id}`, {
       method: 'PATCH',
       body: changes,
@@ -89,7 +101,10 @@ export const MaestroAPI = {
   },
 
   completeTask(id: string): Promise<ITask> {
-    return requestAPI<ITask>(`tasks/${id}/complete`, { method: 'POST', body: {} });
+    return requestAPI<ITask>(`tasks/${id}/complete`, {
+      method: 'POST',
+      body: {}
+    });
   },
 
   blockTask(id: string, reason: string): Promise<ITask> {
@@ -135,12 +150,18 @@ export const MaestroAPI = {
   },
 
   stopSession(id: string): Promise<ISession> {
-    return requestAPI<ISession>(`sessions/${id}/stop`, { method: 'POST', body: {} });
+    return requestAPI<ISession>(`sessions/${id}/stop`, {
+      method: 'POST',
+      body: {}
+    });
+  },
+
+  status(): Promise<IServerStatus> {
+    return requestAPI<IServerStatus>('status');
   },
 
   /** The server's last event number: where a client with no history starts listening. */
   async lastSeq(): Promise<number> {
-    const status = await requestAPI<{ lastSeq?: number }>('status');
-    return status.lastSeq ?? 0;
+    return (await MaestroAPI.status()).lastSeq ?? 0;
   }
 };

@@ -141,7 +141,10 @@ export class EventsClient implements IMaestroEvents, IDisposable {
       this._storeSeq(0, { force: true });
       return;
     }
-    if (typeof payload?.seq !== 'number' || typeof payload?.event !== 'string') {
+    if (
+      typeof payload?.seq !== 'number' ||
+      typeof payload?.event !== 'string'
+    ) {
       return; // pong and other control messages
     }
     // A reconnect may replay what was already delivered: each seq is handled once.

@@ -12,4 +12,7 @@ const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="
   </g>
 </svg>`;
 
-export const maestroIcon = new LabIcon({ name: 'maestro-jupyter:maestro', svgstr: svg });
+export const maestroIcon = new LabIcon({
+  name: 'maestro-jupyter:maestro',
+  svgstr: svg
+});

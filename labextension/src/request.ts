@@ -28,7 +28,9 @@ export class MaestroRequestError extends Error {
     const fields = errors
       .filter(error => error.field || error.message)
       .map(error => [error.field, error.message].filter(Boolean).join(': '));
-    return fields.length ? `${this.message} (${fields.join('; ')})` : this.message;
+    return fields.length
+      ? `${this.message} (${fields.join('; ')})`
+      : this.message;
   }
 }
 

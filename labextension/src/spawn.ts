@@ -57,8 +57,12 @@ export function mainAreaTerminalSize(): { cols: number; rows: number } {
     document.querySelector('.jp-LabShell') ??
     document.body;
   const cell = measureCell(terminalFont);
-  const cols = Math.floor((main.clientWidth - TERMINAL_CHROME.width) / cell.width);
-  const rows = Math.floor((main.clientHeight - TERMINAL_CHROME.height) / cell.height);
+  const cols = Math.floor(
+    (main.clientWidth - TERMINAL_CHROME.width) / cell.width
+  );
+  const rows = Math.floor(
+    (main.clientHeight - TERMINAL_CHROME.height) / cell.height
+  );
   // Within the server's accepted range (20..1000 columns, 5..500 rows).
   return {
     cols: Math.max(20, Math.min(cols, 1000)),

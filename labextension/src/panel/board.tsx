@@ -47,7 +47,10 @@ function isEnded(session: ISession): boolean {
 }
 
 /** Run a server action; report a refusal and answer whether it succeeded. */
-async function attempt(action: string, call: () => Promise<unknown>): Promise<boolean> {
+async function attempt(
+  action: string,
+  call: () => Promise<unknown>
+): Promise<boolean> {
   try {
     await call();
     return true;
@@ -150,7 +153,11 @@ function SubtaskItem(props: { subtask: ISubtask }): JSX.Element {
   const toggle = async () => {
     setBusy(true);
     await attempt('Updating the subtask', () =>
-      MaestroAPI.setSubtaskCompleted(subtask.taskId, subtask.id, !subtask.completed)
+      MaestroAPI.setSubtaskCompleted(
+        subtask.taskId,
+        subtask.id,
+        !subtask.completed
+      )
     );
     setBusy(false);
   };
@@ -208,7 +215,11 @@ function EditTaskForm(props: { task: ITask; onDone: () => void }): JSX.Element {
     event.preventDefault();
     if (
       await attempt('Saving the task', () =>
-        MaestroAPI.updateTask(task.id, { title, description, priority }, baseVersion)
+        MaestroAPI.updateTask(
+          task.id,
+          { title, description, priority },
+          baseVersion
+        )
       )
     ) {
       props.onDone();
@@ -230,8 +241,15 @@ function EditTaskForm(props: { task: ITask; onDone: () => void }): JSX.Element {
         onChange={event => setDescription(event.target.value)}
       />
       <div className="maestro-Row">
-        <PrioritySelect label="Task priority" value={priority} onChange={setPriority} />
-        <button type="submit" className="jp-Button jp-mod-styled jp-mod-accept maestro-Button">
+        <PrioritySelect
+          label="Task priority"
+          value={priority}
+          onChange={setPriority}
+        />
+        <button
+          type="submit"
+          className="jp-Button jp-mod-styled jp-mod-accept maestro-Button"
+        >
           Save
         </button>
         <button
@@ -248,9 +266,11 @@ function EditTaskForm(props: { task: ITask; onDone: () => void }): JSX.Element {
 
 function SpawnForm(props: {
   task: ITask;
+  model: BoardModel;
   actions: IBoardActions;
   onDone: () => void;
 }): JSX.Element {
+  const listId = `maestro-agents-${props.task.id}`;
   const [role, setRole] = React.useState<SessionRole>('worker');
   const [agent, setAgent] = React.useState('');
   const [busy, setBusy] = React.useState(false);
@@ -280,10 +300,16 @@ function SpawnForm(props: {
         <input
           className="maestro-Input"
           aria-label="Agent"
-          placeholder="agent (default)"
+          placeholder={`agent (${props.model.defaultAgent || 'default'})`}
+          list={listId}
           value={agent}
           onChange={event => setAgent(event.target.value)}
         />
+        <datalist id={listId}>
+          {props.model.agents.map(name => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
       </div>
       <div className="maestro-Row">
         <button
@@ -305,7 +331,10 @@ function SpawnForm(props: {
   );
 }
 
-function SessionItem(props: { session: ISession; actions: IBoardActions }): JSX.Element {
+function SessionItem(props: {
+  session: ISession;
+  actions: IBoardActions;
+}): JSX.Element {
   const { session, actions } = props;
   const ended = isEnded(session);
   return (
@@ -313,7 +342,10 @@ function SessionItem(props: { session: ISession; actions: IBoardActions }): JSX.
       <span className={`maestro-Badge maestro-status-${session.status}`}>
         {session.status.replace('_', ' ')}
       </span>
-      <span className="maestro-SessionName" title={`${session.role}, ${session.agent}`}>
+      <span
+        className="maestro-SessionName"
+        title={`${session.role}, ${session.agent}`}
+      >
         {session.name}
       </span>
       <button
@@ -328,7 +360,9 @@ function SessionItem(props: { session: ISession; actions: IBoardActions }): JSX.
           className="maestro-LinkButton"
           title="Stop the session"
           onClick={() =>
-            void attempt('Stopping the session', () => MaestroAPI.stopSession(session.id))
+            void attempt('Stopping the session', () =>
+              MaestroAPI.stopSession(session.id)
+            )
           }
         >
           Stop
@@ -352,7 +386,11 @@ async function askReasonAndBlock(task: ITask): Promise<void> {
       return;
     }
     reason = answer.value;
-    if (await attempt('Blocking the task', () => MaestroAPI.blockTask(task.id, reason))) {
+    if (
+      await attempt('Blocking the task', () =>
+        MaestroAPI.blockTask(task.id, reason)
+      )
+    ) {
       return;
     }
   }
@@ -371,7 +409,11 @@ function TaskCard(props: {
   const closed = task.status === 'completed' || task.status === 'cancelled';
 
   return (
-    <li className="maestro-Task" data-task-id={task.id} data-status={task.status}>
+    <li
+      className="maestro-Task"
+      data-task-id={task.id}
+      data-status={task.status}
+    >
       {mode === 'edit' ? (
         <EditTaskForm task={task} onDone={() => setMode('view')} />
       ) : (
@@ -410,11 +452,19 @@ function TaskCard(props: {
         </ul>
       )}
       {mode === 'spawn' && (
-        <SpawnForm task={task} actions={actions} onDone={() => setMode('view')} />
+        <SpawnForm
+          task={task}
+          model={model}
+          actions={actions}
+          onDone={() => setMode('view')}
+        />
       )}
       {mode === 'view' && (
         <div className="maestro-Actions">
-          <button className="maestro-LinkButton" onClick={() => setMode('edit')}>
+          <button
+            className="maestro-LinkButton"
+            onClick={() => setMode('edit')}
+          >
             Edit
           </button>
           {!closed && (
@@ -422,7 +472,9 @@ function TaskCard(props: {
               <button
                 className="maestro-LinkButton"
                 onClick={() =>
-                  void attempt('Completing the task', () => MaestroAPI.completeTask(task.id))
+                  void attempt('Completing the task', () =>
+                    MaestroAPI.completeTask(task.id)
+                  )
                 }
               >
                 Complete
@@ -435,7 +487,10 @@ function TaskCard(props: {
                   Block
                 </button>
               )}
-              <button className="maestro-LinkButton" onClick={() => setMode('spawn')}>
+              <button
+                className="maestro-LinkButton"
+                onClick={() => setMode('spawn')}
+              >
                 Spawn session
               </button>
             </>
@@ -452,17 +507,25 @@ function StatusGroup(props: {
   model: BoardModel;
   actions: IBoardActions;
 }): JSX.Element {
-  const [open, setOpen] = React.useState(!FOLDED_BY_DEFAULT.includes(props.status));
+  const [open, setOpen] = React.useState(
+    !FOLDED_BY_DEFAULT.includes(props.status)
+  );
   return (
     <section className="maestro-Group" data-group={props.status}>
       <h3 className="maestro-GroupHeader" onClick={() => setOpen(!open)}>
         <span className="maestro-Caret">{open ? '▾' : '▸'}</span>
-        {STATUS_LABELS[props.status]} <span className="maestro-Count">{props.tasks.length}</span>
+        {STATUS_LABELS[props.status]}{' '}
+        <span className="maestro-Count">{props.tasks.length}</span>
       </h3>
       {open && (
         <ul className="maestro-Tasks">
           {props.tasks.map(task => (
-            <TaskCard key={task.id} task={task} model={props.model} actions={props.actions} />
+            <TaskCard
+              key={task.id}
+              task={task}
+              model={props.model}
+              actions={props.actions}
+            />
           ))}
         </ul>
       )}
@@ -479,7 +542,9 @@ export function MaestroBoard(props: {
 
   const tasks = [...model.tasks.values()].sort(byPriorityThenAge);
   const sessions = [...model.sessions.values()].sort(
-    (a, b) => Number(isEnded(a)) - Number(isEnded(b)) || b.createdAt.localeCompare(a.createdAt)
+    (a, b) =>
+      Number(isEnded(a)) - Number(isEnded(b)) ||
+      b.createdAt.localeCompare(a.createdAt)
   );
   const liveSessions = sessions.filter(session => !isEnded(session));
 
@@ -496,9 +561,13 @@ export function MaestroBoard(props: {
       </header>
       <NewTaskForm />
       {model.loadError && (
-        <div className="maestro-Error">Cannot load the board: {model.loadError}</div>
+        <div className="maestro-Error">
+          Cannot load the board: {model.loadError}
+        </div>
       )}
-      {!model.isLoaded && !model.loadError && <div className="maestro-Empty">Loading…</div>}
+      {!model.isLoaded && !model.loadError && (
+        <div className="maestro-Empty">Loading…</div>
+      )}
       {model.isLoaded && tasks.length === 0 && (
         <div className="maestro-Empty">No tasks yet.</div>
       )}
@@ -517,11 +586,16 @@ export function MaestroBoard(props: {
       {liveSessions.length > 0 && (
         <section className="maestro-Group" data-group="sessions">
           <h3 className="maestro-GroupHeader">
-            Running sessions <span className="maestro-Count">{liveSessions.length}</span>
+            Running sessions{' '}
+            <span className="maestro-Count">{liveSessions.length}</span>
           </h3>
           <ul className="maestro-Sessions">
             {liveSessions.map(session => (
-              <SessionItem key={session.id} session={session} actions={actions} />
+              <SessionItem
+                key={session.id}
+                session={session}
+                actions={actions}
+              />
             ))}
           </ul>
         </section>

@@ -5,7 +5,7 @@
 
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { MaestroAPI } from '../api';
+import { IServerStatus, MaestroAPI } from '../api';
 import { IMaestroEvent, ISession, ISubtask, ITask } from '../types';
 
 interface IVersioned {
@@ -25,6 +25,9 @@ export class BoardModel {
   readonly tasks = new Map<string, ITask>();
   readonly subtasks = new Map<string, ISubtask>();
   readonly sessions = new Map<string, ISession>();
+  /** Agent names offered by the spawn form (the server's, when it lists them). */
+  agents: string[] = [];
+  defaultAgent = '';
 
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -52,10 +55,13 @@ export class BoardModel {
     this._touchedDuringLoad = new Set();
     this._deletedDuringLoad = new Set();
     try {
-      const [tasks, sessions] = await Promise.all([
+      const [tasks, sessions, status] = await Promise.all([
         MaestroAPI.listTasks(),
-        MaestroAPI.listSessions()
+        MaestroAPI.listSessions(),
+        MaestroAPI.status().catch(() => ({}) as IServerStatus)
       ]);
+      this.agents = Array.isArray(status.agents) ? status.agents : [];
+      this.defaultAgent = status.defaultAgent ?? '';
       const touched = this._touchedDuringLoad;
       const deleted = this._deletedDuringLoad;
       const live = <T extends IVersioned>(items: T[]) =>

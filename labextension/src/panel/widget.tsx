@@ -25,7 +25,9 @@ export class MaestroPanel extends ReactWidget implements IMaestroPanel {
   startNewTask(): void {
     // The form is rendered by React: focus it once the panel is shown.
     requestAnimationFrame(() =>
-      this.node.querySelector<HTMLInputElement>('.maestro-NewTask input')?.focus()
+      this.node
+        .querySelector<HTMLInputElement>('.maestro-NewTask input')
+        ?.focus()
     );
   }
 

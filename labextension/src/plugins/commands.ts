@@ -30,7 +30,10 @@ async function pickTask(): Promise<ITask | null> {
     task => task.status !== 'completed' && task.status !== 'cancelled'
   );
   if (!tasks.length) {
-    notifyError('Spawning a session', new Error('there is no open task: create one first'));
+    notifyError(
+      'Spawning a session',
+      new Error('there is no open task: create one first')
+    );
     return null;
   }
   const labels = tasks.map(task => `${task.title} (${task.id})`);

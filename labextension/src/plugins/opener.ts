@@ -124,7 +124,10 @@ export class TerminalOpener implements IMaestroTerminalOpener {
       return;
     }
     await this.open(
-      { ...current, terminalName: current.terminalName || request.terminalName },
+      {
+        ...current,
+        terminalName: current.terminalName || request.terminalName
+      },
       { activate: false }
     );
   }
@@ -155,11 +158,15 @@ export class TerminalOpener implements IMaestroTerminalOpener {
 
   private async _openTerminal(name: string): Promise<TerminalWidget | null> {
     const { serviceManager, commands } = this._app;
-    const running = await TerminalAPI.listRunning(serviceManager.serverSettings);
+    const running = await TerminalAPI.listRunning(
+      serviceManager.serverSettings
+    );
     if (!running.some(model => model.name === name)) {
       return null;
     }
-    return (await commands.execute('terminal:open', { name })) as TerminalWidget;
+    return (await commands.execute('terminal:open', {
+      name
+    })) as TerminalWidget;
   }
 
   private _handled = new Set<string>();
@@ -185,9 +192,9 @@ export const openerPlugin: JupyterFrontEndPlugin<IMaestroTerminalOpener> = {
 
     events.received.connect((_, event: IMaestroEvent) => {
       if (event.event === 'session:spawn_request') {
-        opener.onSpawnRequest(event.data as ISpawnRequest).catch(error =>
-          notifyError('Opening a Maestro session', error)
-        );
+        opener
+          .onSpawnRequest(event.data as ISpawnRequest)
+          .catch(error => notifyError('Opening a Maestro session', error));
       } else if (event.event === 'session:updated') {
         opener.onSessionUpdated(event.data as ISession);
       }

@@ -12,7 +12,11 @@ import { notifyError } from '../request';
 import { BoardModel } from '../panel/model';
 import { MaestroPanel } from '../panel/widget';
 import { spawnFromLab } from '../spawn';
-import { IMaestroEvents, IMaestroPanel, IMaestroTerminalOpener } from '../tokens';
+import {
+  IMaestroEvents,
+  IMaestroPanel,
+  IMaestroTerminalOpener
+} from '../tokens';
 
 export const panelPlugin: JupyterFrontEndPlugin<IMaestroPanel> = {
   id: 'maestro-jupyter:panel',
@@ -38,7 +42,11 @@ export const panelPlugin: JupyterFrontEndPlugin<IMaestroPanel> = {
         }
       },
       spawn: async (taskIds, role, agent) => {
-        await spawnFromLab(opener, { taskIds, role, agent: agent || undefined });
+        await spawnFromLab(opener, {
+          taskIds,
+          role,
+          agent: agent || undefined
+        });
       }
     });
     app.shell.add(panel, 'left', { rank: 600 });
