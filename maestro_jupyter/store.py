@@ -117,9 +117,15 @@ _BUMPS = {
     .values(version=table.c.version + 1)
     for table in (t.projects, t.tasks, t.subtasks, t.sessions)
 }
-_LAST_POSITION = select(func.coalesce(func.max(t.subtasks.c.position), -1)).where(
-    t.subtasks.c.task_id == bindparam("task_id")
-)
+# The task's existence and its last subtask position, in one query.
+_TASK_LAST_POSITION = select(
+    t.tasks.c.id,
+    select(func.coalesce(func.max(t.subtasks.c.position), -1))
+    .where(t.subtasks.c.task_id == t.tasks.c.id)
+    .scalar_subquery()
+    .label("last_position"),
+).where(t.tasks.c.id == bindparam("task_id"))
+_INSERT_TASK = insert(t.tasks)
 
 
 class _Transaction:
@@ -460,30 +466,34 @@ class Store:
             project_id = project_id or self.default_project_id
             self._project(tx.conn, project_id)
             _check_dependencies(tx.conn, task_id, list(dependencies))
-            tx.conn.execute(
-                insert(t.tasks), dict(
-                    id=task_id,
-                    project_id=project_id,
-                    parent_id=parent_id,
-                    title=title,
-                    description=description,
-                    status=status,
-                    priority=priority,
-                    blocked_reason=blocked_reason if status == "blocked" else None,
-                    dependencies=list(dict.fromkeys(dependencies)),
-                    labels=list(labels),
-                    created_at=stamp_,
-                    updated_at=stamp_,
-                    started_at=stamp_ if status == "in_progress" else None,
-                    completed_at=stamp_ if status == "completed" else None,
-                    version=1,
-                )
+            row = dict(
+                id=task_id,
+                project_id=project_id,
+                parent_id=parent_id,
+                title=title,
+                description=description,
+                status=status,
+                priority=priority,
+                blocked_reason=blocked_reason if status == "blocked" else None,
+                dependencies=list(dict.fromkeys(dependencies)),
+                labels=list(labels),
+                created_at=stamp_,
+                updated_at=stamp_,
+                started_at=stamp_ if status == "in_progress" else None,
+                completed_at=stamp_ if status == "completed" else None,
+                version=1,
             )
-            task = self._task(tx.conn, task_id)
+            tx.conn.execute(_INSERT_TASK, row)
+            # Every column is in `row`: the new task needs no read-back.
+            task = _task_dict(row, [], 0, 0)
             tx.emit("task:created", task)
             if subtasks:
-                self._insert_subtasks(tx, task_id, subtasks)
-                task = self._task(tx.conn, task_id)
+                created = self._insert_subtasks(tx, task_id, subtasks, last_position=-1)
+                task = {
+                    **task,
+                    "subtaskCount": len(created),
+                    "subtasksCompleted": sum(item["completed"] for item in created),
+                }
             return task
 
     def update_task(
@@ -569,13 +579,19 @@ class Store:
         self, task_id: str, items: Sequence[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         with self._write() as tx:
-            self._require_task(tx.conn, task_id)
-            return self._insert_subtasks(tx, task_id, items)
+            found = tx.conn.execute(_TASK_LAST_POSITION, {"task_id": task_id}).first()
+            if found is None:
+                raise NotFound(f"Task {task_id} does not exist.", {"id": task_id})
+            return self._insert_subtasks(tx, task_id, items, found.last_position)
 
     def _insert_subtasks(
-        self, tx: _Transaction, task_id: str, items: Sequence[dict[str, Any]]
+        self,
+        tx: _Transaction,
+        task_id: str,
+        items: Sequence[dict[str, Any]],
+        last_position: int,
     ) -> list[dict[str, Any]]:
-        position = tx.conn.scalar(_LAST_POSITION, {"task_id": task_id})
+        position = last_position
         stamp_ = now()
         created = []
         for item in items:
