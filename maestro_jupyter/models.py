@@ -169,10 +169,12 @@ class TaskUpdate(PatchModel):
 
 class TaskComplete(WireModel):
     message: Message | None = None
+    session_id: Id | None = None
 
 
 class TaskBlock(WireModel):
     reason: Message
+    session_id: Id | None = None
 
 
 class TimelineCreate(WireModel):

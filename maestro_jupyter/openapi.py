@@ -75,7 +75,7 @@ def build_openapi(routes: list[Route], base_url: str = "/") -> dict[str, Any]:
                             ),
                         }
                     )
-            if op.idempotent_create:
+            if op.idempotent:
                 operation["parameters"].append(
                     {
                         "name": "Idempotency-Key",

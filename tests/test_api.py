@@ -213,3 +213,30 @@ async def test_export_then_import_into_an_empty_store_round_trips(api, store):
     again = (await api("GET", "export")).json
     for kind in ("projects", "tasks", "subtasks", "timeline", "sessions"):
         assert again[kind] == exported[kind], kind
+
+
+async def test_block_complete_and_import_are_idempotent_with_a_key(api):
+    task = (await api("POST", "tasks", {"title": "t"})).json
+    session_headers = {"Idempotency-Key": "block-1"}
+    for _ in range(2):
+        blocked = await api("POST", f"tasks/{task['id']}/block", {"reason": "waiting"},
+                            headers=session_headers)
+        assert blocked.status == 200 and blocked.json["status"] == "blocked"
+    timeline = (await api("GET", f"tasks/{task['id']}/timeline")).json["items"]
+    assert [e["kind"] for e in timeline].count("blocked") == 1
+    exported = (await api("GET", "export")).json
+    await api("DELETE", f"tasks/{task['id']}")
+    first = await api("POST", "import", exported, headers={"Idempotency-Key": "imp-1"})
+    retry = await api("POST", "import", exported, headers={"Idempotency-Key": "imp-1"})
+    assert first.status == retry.status == 200 and retry.json == first.json
+
+
+async def test_block_and_complete_attribute_their_entries_to_the_session(api, store):
+    task = (await api("POST", "tasks", {"title": "t"})).json
+    session = store.create_session(task_ids=[task["id"]], agent="shell")
+    await api("POST", f"tasks/{task['id']}/block", {"reason": "r", "sessionId": session["id"]})
+    await api("POST", f"tasks/{task['id']}/complete",
+              {"message": "done", "sessionId": session["id"]})
+    entries = (await api("GET", f"tasks/{task['id']}/timeline")).json["items"]
+    attributed = {e["kind"]: e["sessionId"] for e in entries if e["kind"] != "status"}
+    assert attributed == {"blocked": session["id"], "milestone": session["id"]}

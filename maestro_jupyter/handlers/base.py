@@ -104,9 +104,9 @@ class MaestroHandler(ExtensionHandlerMixin, APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data, separators=(",", ":")))
 
-    def create(self, scope: str, make: Any) -> None:
-        """Run `make()` (a create) under the request's Idempotency-Key and reply 201."""
-        status, body = self.store.idempotent(scope, self.idempotency_key(), make)
+    def reply_once(self, scope: str, make: Any, status: int = 201) -> None:
+        """Run `make()` once per Idempotency-Key: a retried request gets the first answer."""
+        status, body = self.store.idempotent(scope, self.idempotency_key(), make, status)
         self.reply(body, status)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:

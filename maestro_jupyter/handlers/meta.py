@@ -42,7 +42,8 @@ class ImportHandler(MaestroHandler):
     def post(self) -> None:
         options = self.parse_query(m.ImportOptions)
         data = self.parse(m.Export).model_dump(by_alias=True)
-        self.reply(import_store(self.store, data, options.on_conflict))
+        self.reply_once("POST import", lambda: import_store(self.store, data, options.on_conflict),
+                        status=200)
 
 
 class UnknownRouteHandler(MaestroHandler):
@@ -108,6 +109,7 @@ routes = [
                 query=m.ImportOptions,
                 body=m.Export,
                 response=m.ImportResult,
+                idempotent=True,
                 errors=(409,),
             ),
         },

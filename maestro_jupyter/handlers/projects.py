@@ -20,7 +20,7 @@ class ProjectsHandler(MaestroHandler):
     @authorized
     def post(self) -> None:
         body = self.parse(m.ProjectCreate)
-        self.create("POST projects", lambda: self.store.create_project(**body.model_dump()))
+        self.reply_once("POST projects", lambda: self.store.create_project(**body.model_dump()))
 
 
 class ProjectHandler(MaestroHandler):
@@ -54,7 +54,7 @@ routes = [
                 response=m.Project,
                 status=201,
                 errors=(400, 422),
-                idempotent_create=True,
+                idempotent=True,
             ),
         },
     ),

@@ -22,7 +22,7 @@ class Operation:
     response: Any = None  # pydantic model of the success body; None means 204 No Content
     status: int = 200
     errors: tuple[int, ...] = ()
-    idempotent_create: bool = False
+    idempotent: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ class SpawnHandler(SpawnerHandler):
     @authorized
     def post(self) -> None:
         request = self.parse(m.SpawnRequest)
-        self.create("sessions/spawn", lambda: self.spawner.spawn(request))
+        self.reply_once("sessions/spawn", lambda: self.spawner.spawn(request))
 
 
 class StopHandler(SpawnerHandler):
@@ -42,7 +42,7 @@ routes = [
                 response=m.Session,
                 status=201,
                 errors=(400, 409, 422, 503),
-                idempotent_create=True,
+                idempotent=True,
             ),
         },
     ),

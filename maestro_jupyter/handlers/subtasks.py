@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Union
+from typing import Annotated
 
 from jupyter_server.auth.decorator import authorized
 from pydantic import Field, TypeAdapter
@@ -13,7 +13,7 @@ from .base import MaestroHandler
 from .routing import Operation, Route
 
 SubtaskBatch = Annotated[list[m.SubtaskCreate], Field(min_length=1, max_length=500)]
-SubtaskCreateBody = Union[m.SubtaskCreate, SubtaskBatch]
+SubtaskCreateBody = m.SubtaskCreate | SubtaskBatch
 _create_body = TypeAdapter(SubtaskCreateBody)
 
 
@@ -29,12 +29,12 @@ class SubtasksHandler(MaestroHandler):
         body = self.parse(_create_body)
         if isinstance(body, list):
             items = [item.model_dump() for item in body]
-            self.create(
+            self.reply_once(
                 f"POST tasks/{task_id}/subtasks",
                 lambda: {"items": self.store.create_subtasks(task_id, items), "nextCursor": None},
             )
         else:
-            self.create(
+            self.reply_once(
                 f"POST tasks/{task_id}/subtasks",
                 lambda: self.store.create_subtasks(task_id, [body.model_dump()])[0],
             )
@@ -69,7 +69,7 @@ class TimelineHandler(MaestroHandler):
     @authorized
     def post(self, task_id: str) -> None:
         body = self.parse(m.TimelineCreate)
-        self.create(
+        self.reply_once(
             f"POST tasks/{task_id}/timeline",
             lambda: self.store.add_timeline(task_id, body.kind, body.message, body.session_id),
         )
@@ -84,10 +84,10 @@ routes = [
             "post": Operation(
                 "Add one subtask, or a list in one transaction",
                 body=SubtaskCreateBody,
-                response=Union[m.Subtask, m.SubtaskList],
+                response=m.Subtask | m.SubtaskList,
                 status=201,
                 errors=(400, 404, 422),
-                idempotent_create=True,
+                idempotent=True,
             ),
         },
     ),
@@ -118,7 +118,7 @@ routes = [
                 response=m.TimelineEntry,
                 status=201,
                 errors=(400, 404, 422),
-                idempotent_create=True,
+                idempotent=True,
             ),
         },
     ),

@@ -30,7 +30,7 @@ class TasksHandler(MaestroHandler):
     @authorized
     def post(self) -> None:
         body = self.parse(m.TaskCreate)
-        self.create("POST tasks", lambda: self.store.create_task(**body.model_dump()))
+        self.reply_once("POST tasks", lambda: self.store.create_task(**body.model_dump()))
 
 
 class TaskHandler(MaestroHandler):
@@ -59,7 +59,8 @@ class CompleteHandler(MaestroHandler):
     @authorized
     def post(self, task_id: str) -> None:
         body = self.parse(m.TaskComplete)
-        self.reply(self.store.complete_task(task_id, body.message))
+        self.reply_once(f"POST tasks/{task_id}/complete", lambda: self.store.complete_task(
+            task_id, body.message, body.session_id), status=200)
 
 
 class BlockHandler(MaestroHandler):
@@ -67,7 +68,8 @@ class BlockHandler(MaestroHandler):
     @authorized
     def post(self, task_id: str) -> None:
         body = self.parse(m.TaskBlock)
-        self.reply(self.store.block_task(task_id, body.reason))
+        self.reply_once(f"POST tasks/{task_id}/block", lambda: self.store.block_task(
+            task_id, body.reason, body.session_id), status=200)
 
 
 class ChildrenHandler(MaestroHandler):
@@ -94,7 +96,7 @@ routes = [
                 response=m.Task,
                 status=201,
                 errors=(400, 404, 422),
-                idempotent_create=True,
+                idempotent=True,
             ),
         },
     ),
@@ -127,6 +129,7 @@ routes = [
                 body=m.TaskComplete,
                 response=m.Task,
                 errors=(400, 404, 422),
+                idempotent=True,
             ),
         },
     ),
@@ -139,6 +142,7 @@ routes = [
                 body=m.TaskBlock,
                 response=m.Task,
                 errors=(400, 404, 422),
+                idempotent=True,
             ),
         },
     ),
