@@ -69,3 +69,11 @@ def test_screenshots_of_the_panel_and_an_agent_tab(
     eventually(lambda: session["id"] in lab_server.agent_runs())
     lab.page.wait_for_timeout(800)  # the terminal's first frame
     lab.page.screenshot(path=str(screenshots / "agent-tab.png"))
+
+    lab.page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:change-theme',"
+        " {theme: 'JupyterLab Dark'})"
+    )
+    lab.page.wait_for_selector("body[data-jp-theme-light='false']", state="attached")
+    lab.page.wait_for_timeout(500)
+    lab.page.screenshot(path=str(screenshots / "agent-tab-dark.png"))

@@ -34,11 +34,12 @@ export const panelPlugin: JupyterFrontEndPlugin<IMaestroPanel> = {
     const model = new BoardModel();
     const panel = new MaestroPanel(model, {
       openSession: async session => {
-        if (!(await opener.open(session, { activate: true }))) {
-          notifyError(
-            `Opening ${session.name}`,
-            new Error('its terminal is no longer running on the server')
-          );
+        try {
+          if (!(await opener.open(session, { activate: true }))) {
+            throw new Error('its terminal is no longer running on the server');
+          }
+        } catch (error) {
+          notifyError(`Opening ${session.name}`, error);
         }
       },
       spawn: async (taskIds, role, agent) => {
@@ -61,9 +62,7 @@ export const panelPlugin: JupyterFrontEndPlugin<IMaestroPanel> = {
         void model.reload();
       }
     });
-    if (!events.isConnected) {
-      void model.reload();
-    }
+    void model.reload();
     return panel;
   }
 };
