@@ -68,6 +68,20 @@ def test_spawn_session_command_opens_the_tab(lab: LabPage, lab_server: LabServer
     lab.session_tab(session["id"]).wait_for(state="visible")
 
 
+def test_spawn_session_command_without_a_task_asks_for_one(
+    lab: LabPage, lab_server: LabServer
+) -> None:
+    task = lab_server.api("POST", "tasks", {"title": "Chase the memory leak"})
+    # Not awaited: the command waits for the dialog this test answers.
+    lab.page.evaluate("() => { window.jupyterapp.commands.execute('maestro:spawn-session'); }")
+    dialog = lab.page.locator(".jp-Dialog")
+    dialog.locator("select").select_option(label=f"Chase the memory leak ({task['id']})")
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+
+    (session,) = eventually(lambda: lab_server.api("GET", f"sessions?taskId={task['id']}")["items"])
+    lab.session_tab(session["id"]).wait_for(state="visible")
+
+
 def test_with_auto_open_off_a_spawn_opens_no_tab(
     lab_server: LabServer, context: Any, workspace: str, auto_open_off: None
 ) -> None:
