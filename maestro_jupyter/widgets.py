@@ -257,8 +257,12 @@ class TaskBoard(LiveView):
         self._cards: dict[str, TaskCard] = {}
         self._column_boxes = {status: widgets.VBox() for status in COLUMNS}
         self._column_titles = {status: widgets.HTML() for status in COLUMNS}
-        self.title_input = widgets.Text(placeholder="New task title")
-        self.priority_input = widgets.Dropdown(options=list(PRIORITY_RANK)[::-1], value="medium")
+        self.title_input = widgets.Text(
+            placeholder="New task title", layout=widgets.Layout(width="320px")
+        )
+        self.priority_input = widgets.Dropdown(
+            options=list(PRIORITY_RANK)[::-1], value="medium", layout=widgets.Layout(width="110px")
+        )
         self.create_button = widgets.Button(description="Create task", button_style="primary")
         columns = widgets.HBox(
             [
@@ -349,9 +353,15 @@ class TaskBoard(LiveView):
                 self._draw(set(gone.get("taskIds", [])))
             elif action in ("created", "updated"):
                 self._put_session(data)
-        elif kind == "timeline" and data.get("taskId") in self.tasks:
-            self.notes[data["taskId"]] = f"{data.get('kind')}: {data.get('message')}"
-            self._draw({data["taskId"]})
+        elif kind == "timeline":
+            self._put_note(data)
+
+    def _put_note(self, entry: Mapping[str, Any]) -> None:
+        """The latest report on a task shows on its card (a status change shows as its column)."""
+        task_id = entry.get("taskId", "")
+        if task_id in self.tasks and entry.get("kind") != "status":
+            self.notes[task_id] = f"{entry.get('kind')}: {entry.get('message')}"
+            self._draw({task_id})
 
     def _put_task(self, data: Mapping[str, Any]) -> None:
         if self.project and data.get("projectId") != self.project:
