@@ -235,6 +235,10 @@ class DeleteTaskQuery(WireModel):
 
 
 # -- responses --------------------------------------------------------------------------------
+# The response models are also what `POST import` reads: integers must fit the database's.
+StoredInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+
+
 class Project(WireModel):
     id: str
     name: str
@@ -242,7 +246,7 @@ class Project(WireModel):
     description: str
     created_at: str
     updated_at: str
-    version: int
+    version: StoredInt
 
 
 class Subtask(WireModel):
@@ -251,11 +255,11 @@ class Subtask(WireModel):
     title: str
     description: str
     completed: bool
-    position: int
+    position: StoredInt
     created_at: str
     updated_at: str
     completed_at: str | None
-    version: int
+    version: StoredInt
 
 
 class Task(WireModel):
@@ -270,14 +274,14 @@ class Task(WireModel):
     dependencies: list[str]
     labels: list[str]
     session_ids: list[str]
-    subtask_count: int
-    subtasks_completed: int
+    subtask_count: StoredInt
+    subtasks_completed: StoredInt
     subtasks: list[Subtask] | None = None
     created_at: str
     updated_at: str
     started_at: str | None
     completed_at: str | None
-    version: int
+    version: StoredInt
 
 
 class TimelineEntry(WireModel):
@@ -300,7 +304,7 @@ class Session(WireModel):
     status: SessionStatus
     terminal_name: str | None
     cwd: str | None
-    exit_code: int | None
+    exit_code: StoredInt | None
     parent_session_id: str | None
     spawn_source: SpawnSource
     agent_session_id: str | None
@@ -308,7 +312,7 @@ class Session(WireModel):
     started_at: str | None
     ended_at: str | None
     last_activity: str | None
-    version: int
+    version: StoredInt
 
 
 class _Items(WireModel):

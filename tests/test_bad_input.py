@@ -52,6 +52,11 @@ CASES = [
     ("GET", "sessions/sess_nothere", None, 404, "not_found"),
     ("GET", "projects/proj_nothere", None, 404, "not_found"),
     ("POST", "import", {"format": "zip"}, 422, "validation_error"),
+    # Found by the fuzzer: an integer too large for the database was a 500.
+    ("POST", "import", {"schemaVersion": 1, "projects": [{
+        "id": "proj_big", "name": "big", "workingDir": None, "description": "",
+        "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-01-01T00:00:00Z",
+        "version": 2**70}]}, 422, "validation_error"),
 ]
 
 
