@@ -868,10 +868,16 @@ def _create_private_file(url: str) -> None:
         pass
 
 
+def _load_json(text: str) -> Any:
+    """json.loads, short-cut for the empty list that most tasks' labels and dependencies hold
+    (a page of 50 tasks decodes 100 of them)."""
+    return [] if text == "[]" else json.loads(text)
+
+
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         _create_private_file(url)
-        engine = create_engine(url, connect_args={"timeout": 10})
+        engine = create_engine(url, connect_args={"timeout": 10}, json_deserializer=_load_json)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
