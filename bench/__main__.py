@@ -3,6 +3,7 @@
     python -m bench                  # everything, about 6 minutes (make bench)
     python -m bench rest fanout      # some of them: rest growth contention fanout soak cli spawn
     python -m bench --quick          # short runs to try them out; RESULTS.md is left alone
+    python -m bench --compare REV    # also server CPU per request before (REV) and after
 
 Every figure is a ratio against a baseline measured in the same run, on the same machine.
 """
@@ -13,6 +14,7 @@ import argparse
 import contextlib
 import importlib
 import io
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -89,16 +91,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("only", nargs="*", metavar="BENCHMARK", help=", ".join(BENCHMARKS))
     parser.add_argument("--quick", action="store_true", help="short runs; RESULTS.md untouched")
+    parser.add_argument("--compare", metavar="REVISION", help="add bench.compare against REVISION")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.only) - set(BENCHMARKS))
     if unknown:
         parser.error(f"no benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     chosen = args.only or list(BENCHMARKS)
     started = datetime.now(timezone.utc)
+    command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
     header = (
         "# Benchmark results\n\n"
-        f"Produced by `python -m bench{' ' + ' '.join(args.only) if args.only else ''}` "
-        f"(`make bench`) on {started:%Y-%m-%d %H:%M} UTC.\n\n" + machine() + "\n"
+        f"Produced by `{command}` on {started:%Y-%m-%d %H:%M} UTC (`make bench` runs "
+        "`python -m bench`).\n\n" + machine() + "\n"
     )
     print(header, flush=True)
     sections = []
@@ -110,6 +114,12 @@ def main(argv: list[str] | None = None) -> None:
             sections.append(section.strip() + "\n")
             print(section, flush=True)
         print(f"--- {name}: {time.perf_counter() - began:.0f} s", flush=True)
+    if args.compare:
+        from .compare import compare
+
+        section = compare(args.compare, rounds=1 if args.quick else 3)
+        sections.append(section)
+        print(section, flush=True)
     if not args.quick:
         RESULTS.write_text(header + "\n" + "\n".join(sections))
         print(f"Wrote {RESULTS}")

@@ -29,8 +29,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def isolated_env(root: Path) -> dict[str, str]:
-    """The environment of a server whose HOME, Jupyter and Maestro folders are all under `root`."""
+def isolated_env(root: Path, code: Path = REPO) -> dict[str, str]:
+    """The environment of a server whose HOME, Jupyter and Maestro folders are all under `root`,
+    importing maestro_jupyter from `code` (this checkout unless told otherwise)."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -45,7 +46,7 @@ def isolated_env(root: Path) -> dict[str, str]:
         JUPYTER_RUNTIME_DIR=str(root / "runtime"),
         JUPYTER_PLATFORM_DIRS="1",
         MAESTRO_HOME=str(root / "maestro-home"),
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")])),
     )
     return env
 
@@ -60,13 +61,15 @@ class ServerProcess:
         token: str | None = None,
         extra_args: tuple[str, ...] = (),
         config: dict[str, Any] | None = None,
+        code: Path = REPO,
     ) -> None:
-        """`config` is written as the server's jupyter_server_config.json (e.g. Maestro agents)."""
+        """`config` is written as the server's jupyter_server_config.json (e.g. Maestro agents);
+        `code` is the folder maestro_jupyter is imported from (bench.compare runs an older one)."""
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.token = token or secrets.token_hex(24)
         self.extra_args = extra_args
-        self.env = isolated_env(self.root)
+        self.env = isolated_env(self.root, code)
         if config:
             config_file = Path(self.env["JUPYTER_CONFIG_DIR"]) / "jupyter_server_config.json"
             config_file.write_text(json.dumps(config))
