@@ -60,6 +60,7 @@ __all__ = [
 
 ENDED_SESSION_STATUSES = ("completed", "failed", "stopped")
 
+GREY = "#6b7280"
 STATUS_COLORS = {
     "todo": "#6b7280",
     "in_progress": "#2563eb",
@@ -157,11 +158,20 @@ def identifier(value: Any) -> str:
     raise TypeError(f"expected an id or a Maestro object, got {type(value).__name__}")
 
 
-def _badge(text: str, color: str) -> str:
+def badge(text: str, color: str) -> str:
+    """A small coloured label (status, priority) for HTML views."""
     return (
         f'<span style="background:{color};color:white;border-radius:3px;padding:0 5px;'
         f'font-size:0.85em">{html.escape(text)}</span>'
     )
+
+
+def status_badge(status: str) -> str:
+    return badge(status, STATUS_COLORS.get(status, GREY))
+
+
+def priority_badge(priority: str) -> str:
+    return badge(priority, PRIORITY_COLORS.get(priority, GREY))
 
 
 def _code(text: str) -> str:
@@ -212,9 +222,9 @@ class Resource:
         if isinstance(value, list):
             value = ", ".join(map(str, value))
         if column == "status" and value:
-            return _badge(str(value), STATUS_COLORS.get(str(value), "#6b7280"))
+            return status_badge(str(value))
         if column == "priority" and value:
-            return _badge(str(value), PRIORITY_COLORS.get(str(value), "#6b7280"))
+            return priority_badge(str(value))
         return "" if value is None else html.escape(str(value))
 
 
@@ -386,8 +396,8 @@ class Task(Resource):
         return self._maestro.sessions.spawn(self, **options)
 
     def _repr_html_(self) -> str:
-        status = _badge(self.status, STATUS_COLORS.get(self.status, "#6b7280"))
-        priority = _badge(self.priority, PRIORITY_COLORS.get(self.priority, "#6b7280"))
+        status = status_badge(self.status)
+        priority = priority_badge(self.priority)
         parts = [f"<b>{html.escape(self.title)}</b> {status} {priority} {_code(self.id)}"]
         if self._data.get("blockedReason"):
             parts.append(f"<i>blocked: {html.escape(self.blocked_reason)}</i>")
@@ -428,7 +438,7 @@ class Session(Resource):
         return ResourceList(entry for entry in entries if entry.session_id == self.id)
 
     def _repr_html_(self) -> str:
-        status = _badge(self.status, STATUS_COLORS.get(self.status, "#6b7280"))
+        status = status_badge(self.status)
         tasks = ", ".join(_code(t) for t in self.task_ids)
         exit_code = "" if self.exit_code is None else f" exit code {self.exit_code}"
         return (

@@ -21,12 +21,7 @@ except ImportError as error:  # pragma: no cover - the `widgets` extra is missin
     ) from error
 
 from .event_stream import Event, EventStream
-from .notebook import (
-    PRIORITY_COLORS,
-    STATUS_COLORS,
-    Maestro,
-    MaestroError,
-)
+from .notebook import GREY, STATUS_COLORS, Maestro, MaestroError, priority_badge, status_badge
 
 __all__ = ["TaskBoard", "SessionMonitor", "TaskCard"]
 
@@ -40,13 +35,6 @@ COLUMN_TITLES = {
 }
 PRIORITY_RANK = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
 ACTIVE_SESSION_STATUSES = ("spawning", "running", "needs_input")
-
-
-def _badge(text: str, color: str) -> str:
-    return (
-        f'<span style="background:{color};color:white;border-radius:3px;padding:0 4px;'
-        f'font-size:0.8em">{html.escape(text)}</span>'
-    )
 
 
 def _newer(incoming: Mapping[str, Any], current: Mapping[str, Any] | None) -> bool:
@@ -203,7 +191,7 @@ class TaskCard(widgets.VBox):
         priority = task.get("priority", "medium")
         lines = [
             f"<b>{html.escape(task['title'])}</b>",
-            f"{_badge(priority, PRIORITY_COLORS.get(priority, '#6b7280'))} "
+            f"{priority_badge(priority)} "
             f"<code style='font-size:0.8em'>{html.escape(task['id'])}</code>",
         ]
         if task.get("status") == "blocked" and task.get("blockedReason"):
@@ -222,7 +210,7 @@ class TaskCard(widgets.VBox):
             status = session.get("status", "")
             lines.append(
                 f"<small>{html.escape(session.get('name') or session['id'])} "
-                f"{_badge(status, STATUS_COLORS.get(status, '#6b7280'))}</small>"
+                f"{status_badge(status)}</small>"
             )
         if note:
             lines.append(f"<small style='color:#6b7280'>{html.escape(note)}</small>")
@@ -419,7 +407,7 @@ class TaskBoard(LiveView):
             cards = tuple(self._cards[task_id] for task_id in ids)
             if self._column_boxes[status].children != cards:
                 self._column_boxes[status].children = cards
-            color = STATUS_COLORS.get(status, "#6b7280")
+            color = STATUS_COLORS.get(status, GREY)
             self._column_titles[status].value = (
                 f"<b style='color:{color}'>{COLUMN_TITLES[status]}</b> "
                 f"<small>({len(ids)})</small>"
@@ -490,7 +478,7 @@ class SessionMonitor(LiveView):
             exit_code = session.get("exitCode")
             cells = [
                 html.escape(session.get("name") or ""),
-                _badge(status, STATUS_COLORS.get(status, "#6b7280"))
+                status_badge(status)
                 + ("" if exit_code is None else f" <small>exit {exit_code}</small>"),
                 html.escape(session.get("agent") or ""),
                 html.escape(session.get("role") or ""),
