@@ -13,7 +13,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITerminal, ITerminalTracker } from '@jupyterlab/terminal';
 
 import { MaestroAPI } from '../api';
-import { notifyError } from '../request';
+import { MaestroRequestError, notifyError } from '../request';
 import { setTerminalFont } from '../spawn';
 import {
   IMaestroEvents,
@@ -116,8 +116,12 @@ export class TerminalOpener implements IMaestroTerminalOpener {
     let current: ISession;
     try {
       current = await MaestroAPI.getSession(session.id);
-    } catch {
-      return; // deleted since the request
+    } catch (error) {
+      if (error instanceof MaestroRequestError && error.status === 404) {
+        return; // deleted since the request
+      }
+      this._handled.delete(session.id); // the panel's Open button can still open it
+      throw error;
     }
     // An ended session's terminal would be a fresh shell under its name, not the agent.
     if (ENDED_SESSION_STATUSES.includes(current.status)) {
