@@ -135,13 +135,20 @@ class EventStream:
         if envelope.get("type") == "resync":
             self.seq = 0
             if self._on_resync is not None:
-                self._on_resync()
+                self._call(self._on_resync)
             return
         seq = envelope.get("seq")
         if not isinstance(seq, int) or seq <= self.seq:
             return  # a pong, or an event already delivered before a reconnect
         self.seq = seq
-        self._on_event(envelope)
+        self._call(self._on_event, envelope)
+
+    def _call(self, handler: Callable[..., None], *args: Any) -> None:
+        """Run a handler; a failure shows in `error` and does not end the live updates."""
+        try:
+            handler(*args)
+        except Exception as error:  # noqa: BLE001 - whatever the handler raised
+            self._set_state(error=f"{type(error).__name__}: {error}")
 
     def _set_state(self, **changes: Any) -> None:
         if all(getattr(self, key) == value for key, value in changes.items()):

@@ -241,3 +241,24 @@ async def test_the_session_monitor_follows_session_status(
     finally:
         monitor.close()
         await monitor.stream.wait_closed()
+
+
+async def test_a_failing_update_shows_and_the_next_events_still_arrive(
+    maestro: Maestro, server: JupyterServer, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    async with live(TaskBoard(maestro)) as board:
+        apply = board.apply
+        broken = post(server, "tasks", {"title": "Breaks the handler"})
+
+        def apply_except_for_broken(event: str, data: Any) -> None:
+            if data.get("id") == broken["id"]:
+                raise KeyError("simulated bug")
+            apply(event, data)
+
+        monkeypatch.setattr(board, "apply", apply_except_for_broken)
+        await until(lambda: board.stream.error)
+        fine = post(server, "tasks", {"title": "Arrives anyway"})
+
+        await board.wait_for(lambda b: fine["id"] in b.columns["todo"])
+        assert "simulated bug" in board.status_line.value
+        assert broken["id"] not in board.tasks
