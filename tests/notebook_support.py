@@ -31,7 +31,8 @@ def maestro_server(root: Path) -> Iterator[JupyterServer]:
     """A fresh server whose default agent is the quick test agent."""
     config_dir = root / "config"
     config_dir.mkdir(parents=True, exist_ok=True)
-    config = {"Maestro": {"agents": {"test": TEST_AGENT}, "default_agent": "test"}}
+    agents = {"test": TEST_AGENT, "sleeper": {"argv": ["sleep", "300"]}}
+    config = {"Maestro": {"agents": agents, "default_agent": "test"}}
     (config_dir / "jupyter_server_config.json").write_text(json.dumps(config))
     with jupyter_server(root, base_url=BASE_URL) as server:
         yield server

@@ -116,6 +116,20 @@ def test_a_spawned_session_runs_the_agent_and_reports(maestro: Maestro) -> None:
     assert task.sessions().ids() == [session.id]
 
 
+def test_a_session_still_running_after_the_wait_can_be_stopped(
+    maestro: Maestro,  # noqa: F811
+) -> None:
+    task = maestro.tasks.create("Takes forever")
+    session = maestro.sessions.spawn(task, agent="sleeper")
+
+    [waited] = maestro.sessions.wait([session], timeout=0.5, poll=0.1)
+
+    assert waited.status == "running" and not waited.ended
+    assert waited.stop().status == "stopped" and waited.ended
+    assert maestro.sessions.get(session.id).status == "stopped"
+    assert maestro.sessions.list(status="stopped", task=task).ids() == [session.id]
+
+
 def test_a_spawn_for_an_unknown_agent_is_a_validation_error(
     maestro: Maestro,  # noqa: F811
 ) -> None:
