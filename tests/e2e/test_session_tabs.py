@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -116,3 +117,50 @@ def test_behind_a_base_url_the_events_and_tabs_still_work(
 
     lab.session_tab(session["id"]).wait_for(state="visible")
     assert lab.terminal_names_of_session_tabs(session["id"]) == [f"maestro_{session['id']}"]
+
+
+@pytest.fixture
+def restartable_server(tmp_path: Path) -> Iterator[LabServer]:
+    server = LabServer(tmp_path, make_isolated_env(tmp_path))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_after_a_server_restart_the_page_reconnects_and_opens_new_spawns(
+    restartable_server: LabServer, context: Any, workspace: str
+) -> None:
+    server = restartable_server
+    lab = LabPage(context.new_page(), server).open(workspace)
+    lab.wait_until_live()
+    task = server.api("POST", "tasks", {"title": "Survive a restart"})
+
+    server.stop()
+    lab.page.wait_for_selector(".maestro-Connection:not(.maestro-mod-live)")
+    server.start()
+    session = spawn(server, task)
+
+    # Retries back off (with jitter) while the server is down, then resume from the last seq.
+    lab.session_tab(session["id"]).wait_for(state="visible", timeout=40_000)
+    lab.page.wait_for_selector(".maestro-Connection.maestro-mod-live")
+
+
+def test_every_open_lab_window_opens_the_tab_once(
+    lab_server: LabServer, context: Any, workspace: str, task: dict
+) -> None:
+    windows = [LabPage(context.new_page(), lab_server).open(f"{workspace}-{n}") for n in range(2)]
+    for lab in windows:
+        lab.wait_until_live()
+
+    session = spawn(lab_server, task)
+
+    for lab in windows:
+        lab.session_tab(session["id"]).wait_for(state="visible")
+    # Neither the other windows nor a reconnect (which resumes after the last seq) open it twice.
+    lab_server.call("POST", "maestro-e2e/close-event-sockets")
+    windows[0].page.wait_for_timeout(1500)
+    for lab in windows:
+        lab.page.wait_for_selector(".maestro-Connection.maestro-mod-live")
+        assert lab.terminal_names_of_session_tabs(session["id"]) == [f"maestro_{session['id']}"]
