@@ -176,6 +176,7 @@ class TaskCard(widgets.VBox):
         super().__init__(
             [self.summary, self.input, buttons],
             layout=widgets.Layout(border="1px solid #d1d5db", padding="4px", margin="2px 0"),
+            _dom_classes=("maestro-board-card",),
         )
 
     def _take_input(self, what: str) -> str:
@@ -257,6 +258,8 @@ class TaskBoard(LiveView):
                 widgets.VBox(
                     [self._column_titles[status], self._column_boxes[status]],
                     layout=widgets.Layout(flex="1 1 0", min_width="160px", margin="0 3px"),
+                    # Classes name the parts of the page for styling and for browser tests.
+                    _dom_classes=("maestro-board-column", f"maestro-board-{status}"),
                 )
                 for status in COLUMNS
             ]

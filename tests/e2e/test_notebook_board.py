@@ -3,6 +3,7 @@ server, the board draws in the page, follows REST changes live, and its buttons 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,41 +12,45 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from .lab import LabServer
-from .pages import eventually
+
+NOTEBOOK = "board.ipynb"
 
 
 @pytest.fixture
-def board_notebook(lab_server: LabServer) -> str:
+def board_project(lab_server: LabServer) -> Iterator[str]:
+    """Writes a notebook showing a board of a new project (the Lab server is shared by the
+    tests), starts its kernel as Lab would, and answers the project's id."""
+    project = lab_server.api("POST", "projects", {"name": "Notebook board"})
     notebook = new_notebook(
         cells=[
             new_code_cell(
                 "from maestro_jupyter import Maestro, TaskBoard\n"
                 "m = Maestro()\n"
                 "print('connected by', m.server.source)\n"
-                "board = TaskBoard(m)\n"
+                f"board = TaskBoard(m, project={project['id']!r})\n"
                 "board"
             )
         ],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
     )
-    name = "board.ipynb"
-    nbformat.write(notebook, lab_server.workdir / name)
-    # Its kernel, started by the server as Lab would (so Lab asks no "Select Kernel" question).
-    lab_server.call(
+    nbformat.write(notebook, lab_server.workdir / NOTEBOOK)
+    # Started through the server's API, Lab finds the kernel running and asks no question.
+    session = lab_server.call(
         "POST",
         "api/sessions",
-        {"path": name, "name": name, "type": "notebook", "kernel": {"name": "python3"}},
+        {"path": NOTEBOOK, "name": NOTEBOOK, "type": "notebook", "kernel": {"name": "python3"}},
     )
-    return name
+    yield project["id"]
+    lab_server.call("DELETE", f"api/sessions/{session['id']}")
 
 
 def test_the_board_draws_in_lab_follows_changes_and_its_buttons_act(
-    lab_server: LabServer, context: Any, workspace: str, board_notebook: str, screenshots: Path
+    lab_server: LabServer, context: Any, workspace: str, board_project: str, screenshots: Path
 ) -> None:
     expect = pytest.importorskip("playwright.sync_api").expect
     page = context.new_page()
     page.goto(
-        f"{lab_server.url}lab/workspaces/{workspace}/tree/{board_notebook}"
+        f"{lab_server.url}lab/workspaces/{workspace}/tree/{NOTEBOOK}"
         f"?reset&token={lab_server.token}"
     )
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-cell")
@@ -58,13 +63,15 @@ def test_the_board_draws_in_lab_follows_changes_and_its_buttons_act(
     output.get_by_text("connected by the kernel's own server").wait_for(timeout=60_000)
     output.get_by_text("To do").wait_for(timeout=30_000)
 
-    task = lab_server.api("POST", "tasks", {"title": "Drawn by the live board"})
-    card = page.locator(".widget-vbox", has=page.get_by_text("Drawn by the live board")).last
+    task = lab_server.api(
+        "POST", "tasks", {"title": "Drawn by the live board", "projectId": board_project}
+    )
+    card = page.locator(".maestro-board-todo .maestro-board-card", has_text=task["title"])
     card.wait_for(timeout=20_000)
 
     card.get_by_role("button", name="Complete").click()
 
-    eventually(lambda: lab_server.api("GET", f"tasks/{task['id']}")["status"] == "completed")
-    # The card was redrawn from the server's event: completed, so it can't be completed again.
-    expect(card.get_by_role("button", name="Complete")).to_be_disabled()
+    page.locator(".maestro-board-completed .maestro-board-card", has_text=task["title"]).wait_for()
+    assert lab_server.api("GET", f"tasks/{task['id']}")["status"] == "completed"
+    expect(page.locator(".maestro-board-todo .maestro-board-card")).to_have_count(0)
     page.screenshot(path=str(screenshots / "notebook-board.png"))
