@@ -118,6 +118,7 @@ _BUMPS = {
     .values(version=table.c.version + 1)
     for table in (t.projects, t.tasks, t.subtasks, t.sessions)
 }
+_BUMPS_RETURNING = {name: bump.returning(*bump.table.c) for name, bump in _BUMPS.items()}
 # The task's existence and its last subtask position, in one query.
 _TASK_LAST_POSITION = select(
     t.tasks.c.id,
@@ -127,6 +128,20 @@ _TASK_LAST_POSITION = select(
     .label("last_position"),
 ).where(t.tasks.c.id == bindparam("task_id"))
 _INSERT_TASK = insert(t.tasks)
+# A transaction's first event takes the next seq and is stored in the same statement.
+_INSERT_FIRST_EVENT = (
+    insert(t.events)
+    .from_select(
+        ["seq", "event", "data", "timestamp"],
+        select(
+            func.coalesce(func.max(t.events.c.seq), 0) + 1,
+            bindparam("event", type_=t.events.c.event.type),
+            bindparam("data", type_=t.events.c.data.type),
+            bindparam("timestamp", type_=t.events.c.timestamp.type),
+        ),
+    )
+    .returning(t.events.c.seq)
+)
 
 
 class _Transaction:
@@ -136,10 +151,16 @@ class _Transaction:
         self._next_seq: int | None = None
 
     def emit(self, name: str, data: dict[str, Any]) -> None:
-        if self._next_seq is None:
-            self._next_seq = self.conn.scalar(_LAST_SEQ) + 1
-        envelope = {"seq": self._next_seq, "event": name, "data": data, "timestamp": now()}
-        self.conn.execute(_INSERT_EVENT, envelope)
+        stamp_ = now()
+        if self._next_seq is None and self.conn.dialect.insert_returning:
+            values = {"event": name, "data": data, "timestamp": stamp_}
+            self._next_seq = self.conn.scalar(_INSERT_FIRST_EVENT, values)
+        else:
+            if self._next_seq is None:
+                self._next_seq = self.conn.scalar(_LAST_SEQ) + 1
+            values = {"seq": self._next_seq, "event": name, "data": data, "timestamp": stamp_}
+            self.conn.execute(_INSERT_EVENT, values)
+        envelope = {"seq": self._next_seq, "event": name, "data": data, "timestamp": stamp_}
         self.events.append(envelope)
         self._next_seq += 1
 
@@ -630,8 +651,8 @@ class Store:
             changes = dict(changes)
             if "completed" in changes and changes["completed"] != current["completed"]:
                 changes["completed_at"] = now() if changes["completed"] else None
-            _bump(tx.conn, t.subtasks, subtask_id, changes)
-            subtask = self._subtask(tx.conn, task_id, subtask_id)
+            row = _bump(tx.conn, t.subtasks, subtask_id, changes, returning=True)
+            subtask = _wire(row) if row else self._subtask(tx.conn, task_id, subtask_id)
             tx.emit("subtask:updated", subtask)
             return subtask
 
@@ -911,11 +932,19 @@ def _check_version(kind: str, current: dict[str, Any], expected: int | None) -> 
         )
 
 
-def _bump(conn: Connection, table: Any, row_id: str, changes: dict[str, Any]) -> None:
+def _bump(
+    conn: Connection, table: Any, row_id: str, changes: dict[str, Any], returning: bool = False
+) -> Row | None:
+    """Apply `changes` and bump the version; with `returning`, the updated row where the
+    database can give it back from the same statement (else None: read it again)."""
     values = dict(changes)
     if "updated_at" in table.c:
         values["updated_at"] = now()
-    conn.execute(_BUMPS[table.name], {"row_id": row_id, **values})
+    params = {"row_id": row_id, **values}
+    if returning and conn.dialect.update_returning:
+        return conn.execute(_BUMPS_RETURNING[table.name], params).first()
+    conn.execute(_BUMPS[table.name], params)
+    return None
 
 
 def _status_stamps(current: dict[str, Any], status: str, changes: dict[str, Any]) -> dict[str, Any]:
