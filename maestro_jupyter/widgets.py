@@ -420,7 +420,8 @@ class TaskBoard(LiveView):
 class SessionMonitor(LiveView):
     """A live table of agent sessions: `monitor.statuses` maps session id to status.
 
-    `task` limits it to the sessions of one task; `active_only` hides ended sessions.
+    `task` limits it to the sessions of one task; `active_only` hides ended sessions. The Stop
+    button stops the session picked beside it (`monitor.stop(session_id)` from Python).
     """
 
     def __init__(
@@ -434,8 +435,12 @@ class SessionMonitor(LiveView):
         self.active_only = active_only
         self.sessions: dict[str, dict[str, Any]] = {}
         self.table = widgets.HTML()
+        self.stop_picker = widgets.Dropdown(description="Session", options=[])
+        self.stop_button = widgets.Button(description="Stop", button_style="danger")
         super().__init__(maestro)
-        self.children = (self.table, self.status_line)
+        self.stop_button.on_click(self._run_action(self._stop_picked))
+        controls = widgets.HBox([self.stop_picker, self.stop_button])
+        self.children = (self.table, controls, self.status_line)
 
     @property
     def statuses(self) -> dict[str, str]:
@@ -443,6 +448,11 @@ class SessionMonitor(LiveView):
 
     def stop(self, session_id: str) -> None:
         self._put(self.maestro.client.stop_session(session_id))
+
+    def _stop_picked(self) -> None:
+        if not self.stop_picker.value:
+            raise ValueError("no running session to stop")
+        self.stop(self.stop_picker.value)
 
     def reload(self) -> None:
         sessions = self.maestro.client.list_sessions(task_id=self.task_id)
@@ -472,6 +482,14 @@ class SessionMonitor(LiveView):
             self._draw()
 
     def _draw(self) -> None:
+        active = [
+            (f"{s.get('name') or s['id']} ({s['status']})", s["id"])
+            for s in self.sessions.values()
+            if s.get("status") in ACTIVE_SESSION_STATUSES
+        ]
+        if list(self.stop_picker.options) != active:
+            self.stop_picker.options = active
+        self.stop_button.disabled = not active
         if not self.sessions:
             self.table.value = "<i>No sessions yet.</i>"
             return

@@ -262,3 +262,20 @@ async def test_a_failing_update_shows_and_the_next_events_still_arrive(
         await board.wait_for(lambda b: fine["id"] in b.columns["todo"])
         assert "simulated bug" in board.status_line.value
         assert broken["id"] not in board.tasks
+
+
+async def test_the_session_monitors_stop_button_stops_the_picked_session(
+    maestro: Maestro, server: JupyterServer  # noqa: F811
+) -> None:
+    task = post(server, "tasks", {"title": "Runs until stopped"})
+    async with live(SessionMonitor(maestro, task=task["id"])) as monitor:
+        assert monitor.stop_button.disabled  # nothing to stop yet
+        session = post(server, "sessions/spawn", {"taskIds": [task["id"]], "agent": "sleeper"})
+        await monitor.wait_for(lambda m: m.statuses.get(session["id"]) == "running")
+
+        monitor.stop_picker.value = session["id"]
+        monitor.stop_button.click()
+
+        assert server.api("GET", f"sessions/{session['id']}")["status"] == "stopped"
+        assert monitor.statuses[session["id"]] == "stopped"
+        assert monitor.stop_picker.options == () and monitor.stop_button.disabled
