@@ -105,6 +105,10 @@ def workspace(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path: Path) -> Path:
+    """Where tests save pictures: docs/screenshots with MAESTRO_UPDATE_SCREENSHOTS=1, else a
+    temporary folder, so a test run leaves the work tree clean."""
+    if os.environ.get("MAESTRO_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path
