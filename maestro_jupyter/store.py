@@ -1007,6 +1007,9 @@ def _descendants(conn: Connection, task_id: str) -> list[str]:
 def _wire(row: Any, table: Any = None) -> dict[str, Any]:
     """A row (or a dict of column values) as the camelCase object the API sends; with `table`,
     only that table's columns (a row may carry computed ones too)."""
+    if table is not None and isinstance(row, Row):
+        # Selected as select(table, ...extras): the table's columns come first, in order.
+        return dict(zip(_wire_camels(table.name), row, strict=False))
     values = row._mapping if hasattr(row, "_mapping") else row
     if table is not None:
         return {camel: values[name] for name, camel in _wire_names(table.name)}
@@ -1016,6 +1019,11 @@ def _wire(row: Any, table: Any = None) -> dict[str, Any]:
 @functools.cache  # serialising a row is on every request's path: name each column once
 def _wire_names(table_name: str) -> tuple[tuple[str, str], ...]:
     return tuple((column.name, _camel(column.name)) for column in t.metadata.tables[table_name].c)
+
+
+@functools.cache
+def _wire_camels(table_name: str) -> tuple[str, ...]:
+    return tuple(camel for _, camel in _wire_names(table_name))
 
 
 @functools.cache
