@@ -149,3 +149,25 @@ def test_an_edit_that_lost_a_race_is_refused_and_keeps_the_input(
         == "Rename the config keys to snake_case"
     )
     assert lab_server.api("GET", f"tasks/{task['id']}")["title"] == "Rename the config keys"
+
+
+def test_an_edit_moves_a_blocked_task_back_to_work(lab: LabPage, lab_server: LabServer) -> None:
+    task = lab_server.api("POST", "tasks", {"title": "Wait for the API keys"})
+    lab_server.api("POST", f"tasks/{task['id']}/block", {"reason": "keys not issued"})
+    card = lab.page.locator(f'.maestro-Task[data-task-id="{task["id"]}"]')
+    card.locator(".maestro-Blocked").wait_for()
+
+    card.get_by_role("button", name="Edit").click()
+    card.get_by_label("Task status").select_option("in_progress")
+    card.get_by_label("Task priority").select_option("high")
+    card.get_by_role("button", name="Save").click()
+
+    moved = eventually(
+        lambda: (
+            (row := lab_server.api("GET", f"tasks/{task['id']}"))["status"] == "in_progress" and row
+        )
+    )
+    assert moved["priority"] == "high"
+    lab.page.locator(
+        '.maestro-Group[data-group="in_progress"]', has_text="Wait for the API keys"
+    ).wait_for()

@@ -208,6 +208,7 @@ function EditTaskForm(props: { task: ITask; onDone: () => void }): JSX.Element {
   const [title, setTitle] = React.useState(task.title);
   const [description, setDescription] = React.useState(task.description ?? '');
   const [priority, setPriority] = React.useState<Priority>(task.priority);
+  const [status, setStatus] = React.useState<TaskStatus>(task.status);
   // The version the person started from: someone else's change in between is a conflict (412).
   const [baseVersion] = React.useState(task.version);
 
@@ -217,7 +218,12 @@ function EditTaskForm(props: { task: ITask; onDone: () => void }): JSX.Element {
       await attempt('Saving the task', () =>
         MaestroAPI.updateTask(
           task.id,
-          { title, description, priority },
+          {
+            title,
+            description,
+            priority,
+            ...(status !== task.status ? { status } : {})
+          },
           baseVersion
         )
       )
@@ -246,6 +252,23 @@ function EditTaskForm(props: { task: ITask; onDone: () => void }): JSX.Element {
           value={priority}
           onChange={setPriority}
         />
+        <select
+          className="maestro-Select"
+          aria-label="Task status"
+          value={status}
+          onChange={event => setStatus(event.target.value as TaskStatus)}
+        >
+          {TASK_STATUSES.filter(
+            // Blocking needs a reason: that is the Block action's job.
+            option => option !== 'blocked' || task.status === 'blocked'
+          ).map(option => (
+            <option key={option} value={option}>
+              {STATUS_LABELS[option]}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="maestro-Row">
         <button
           type="submit"
           className="jp-Button jp-mod-styled jp-mod-accept maestro-Button"
