@@ -552,12 +552,18 @@ class MaestroClient:
     ) -> dict[str, Any]:
         return self.patch(f"tasks/{_segment(task_id)}", fields, version=version)
 
-    def complete_task(self, task_id: str, message: str | None = None) -> dict[str, Any]:
-        """Mark a task completed; a `message` is kept on its timeline."""
-        return self.post(f"tasks/{_segment(task_id)}/complete", _present({"message": message}))
+    def complete_task(
+        self, task_id: str, message: str | None = None, *, session_id: str | None = None
+    ) -> dict[str, Any]:
+        """Mark a task completed; a `message` is kept on its timeline (credited to the session)."""
+        body = _present({"message": message, "sessionId": session_id})
+        return self.post(f"tasks/{_segment(task_id)}/complete", body)
 
-    def block_task(self, task_id: str, reason: str) -> dict[str, Any]:
-        return self.post(f"tasks/{_segment(task_id)}/block", {"reason": reason})
+    def block_task(
+        self, task_id: str, reason: str, *, session_id: str | None = None
+    ) -> dict[str, Any]:
+        body = _present({"reason": reason, "sessionId": session_id})
+        return self.post(f"tasks/{_segment(task_id)}/block", body)
 
     def delete_task(self, task_id: str, *, recursive: bool = False) -> None:
         self.delete(f"tasks/{_segment(task_id)}", recursive="true" if recursive else None)

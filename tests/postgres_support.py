@@ -41,25 +41,62 @@ def postgres_cluster() -> Iterator[str]:
         os.chown(workdir, user.pw_uid, user.pw_gid)
         run_as = ["runuser", "-u", "postgres", "--"]
     data, port = os.path.join(workdir, "data"), _free_port()
-    subprocess.run([*run_as, initdb, "-D", data, "-U", "maestro", "--auth=trust", "-E", "UTF8"],
-                   check=True, capture_output=True, timeout=120)
     subprocess.run(
-        [*run_as, pg_ctl, "-D", data, "-w", "-l", os.path.join(workdir, "log"), "-o",
-         f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={workdir}"
-         " -c fsync=off", "start"],
-        check=True, capture_output=True, timeout=120,
+        [*run_as, initdb, "-D", data, "-U", "maestro", "--auth=trust", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    subprocess.run(
+        [
+            *run_as,
+            pg_ctl,
+            "-D",
+            data,
+            "-w",
+            "-l",
+            os.path.join(workdir, "log"),
+            "-o",
+            f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={workdir}"
+            " -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     try:
         deadline = time.monotonic() + 30
-        while subprocess.run([*run_as, _bin("pg_isready") or "pg_isready", "-h", "127.0.0.1",
-                              "-p", str(port)], capture_output=True).returncode != 0:
+        while (
+            subprocess.run(
+                [*run_as, _bin("pg_isready") or "pg_isready", "-h", "127.0.0.1", "-p", str(port)],
+                capture_output=True,
+            ).returncode
+            != 0
+        ):
             if time.monotonic() > deadline:
                 raise RuntimeError("PostgreSQL did not start")
             time.sleep(0.2)
-        subprocess.run([*run_as, _bin("createdb") or "createdb", "-h", "127.0.0.1", "-p",
-                        str(port), "-U", "maestro", "maestro"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                *run_as,
+                _bin("createdb") or "createdb",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "maestro",
+                "maestro",
+            ],
+            check=True,
+            capture_output=True,
+        )
         yield f"postgresql+psycopg://maestro@127.0.0.1:{port}/maestro"
     finally:
-        subprocess.run([*run_as, pg_ctl, "-D", data, "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            [*run_as, pg_ctl, "-D", data, "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(workdir, ignore_errors=True)

@@ -37,9 +37,14 @@ async def test_projects_crud(api):
 
 async def test_task_lifecycle_create_list_update_complete_delete(api):
     created = await api(
-        "POST", "tasks",
-        {"title": "Write docs", "priority": "high", "labels": ["docs"],
-         "subtasks": [{"title": "outline"}, {"title": "draft"}]},
+        "POST",
+        "tasks",
+        {
+            "title": "Write docs",
+            "priority": "high",
+            "labels": ["docs"],
+            "subtasks": [{"title": "outline"}, {"title": "draft"}],
+        },
     )
     assert created.status == 201
     task = created.json
@@ -73,8 +78,9 @@ async def test_task_lifecycle_create_list_update_complete_delete(api):
 async def test_task_list_filters_and_cursor_pagination(api):
     ids = []
     for i in range(7):
-        reply = await api("POST", "tasks", {"title": f"task {i}",
-                                            "status": "blocked" if i % 2 else "todo"})
+        reply = await api(
+            "POST", "tasks", {"title": f"task {i}", "status": "blocked" if i % 2 else "todo"}
+        )
         ids.append(reply.json["id"])
     seen, cursor = [], None
     while True:
@@ -106,7 +112,9 @@ async def test_children_and_parent_filter(api):
     assert refused.status == 409 and refused.json["details"]["children"] == [child["id"]]
     cycle = await api("PATCH", f"tasks/{parent['id']}", {"parentId": child["id"]})
     assert cycle.status == 422
-    assert (await api("DELETE", f"tasks/{parent['id']}", params={"recursive": "true"})).status == 204
+    assert (
+        await api("DELETE", f"tasks/{parent['id']}", params={"recursive": "true"})
+    ).status == 204
     assert (await api("GET", f"tasks/{child['id']}")).status == 404
 
 
@@ -142,13 +150,15 @@ async def test_subtasks_crud_one_or_many(api):
 
 async def test_timeline_entries(api):
     task = (await api("POST", "tasks", {"title": "t"})).json
-    entry = await api("POST", f"tasks/{task['id']}/timeline",
-                      {"kind": "progress", "message": "halfway\nthere"})
+    entry = await api(
+        "POST", f"tasks/{task['id']}/timeline", {"kind": "progress", "message": "halfway\nthere"}
+    )
     assert entry.status == 201 and entry.json["message"] == "halfway\nthere"
     listed = await api("GET", f"tasks/{task['id']}/timeline")
     assert listed.json["items"][-1]["id"] == entry.json["id"]
-    unknown_session = await api("POST", f"tasks/{task['id']}/timeline",
-                                {"message": "x", "sessionId": "sess_nothere"})
+    unknown_session = await api(
+        "POST", f"tasks/{task['id']}/timeline", {"message": "x", "sessionId": "sess_nothere"}
+    )
     assert unknown_session.status == 404
 
 
@@ -161,8 +171,12 @@ async def test_stale_if_match_is_refused_with_412(api):
     assert stale.json["details"]["currentVersion"] == 2
     assert (await api("GET", f"tasks/{task['id']}")).json["title"] == "t2"
     sub = (await api("POST", f"tasks/{task['id']}/subtasks", {"title": "s"})).json
-    stale_sub = await api("PATCH", f"tasks/{task['id']}/subtasks/{sub['id']}",
-                          {"completed": True}, headers={"If-Match": "7"})
+    stale_sub = await api(
+        "PATCH",
+        f"tasks/{task['id']}/subtasks/{sub['id']}",
+        {"completed": True},
+        headers={"If-Match": "7"},
+    )
     assert stale_sub.status == 412
 
 
@@ -219,8 +233,9 @@ async def test_block_complete_and_import_are_idempotent_with_a_key(api):
     task = (await api("POST", "tasks", {"title": "t"})).json
     session_headers = {"Idempotency-Key": "block-1"}
     for _ in range(2):
-        blocked = await api("POST", f"tasks/{task['id']}/block", {"reason": "waiting"},
-                            headers=session_headers)
+        blocked = await api(
+            "POST", f"tasks/{task['id']}/block", {"reason": "waiting"}, headers=session_headers
+        )
         assert blocked.status == 200 and blocked.json["status"] == "blocked"
     timeline = (await api("GET", f"tasks/{task['id']}/timeline")).json["items"]
     assert [e["kind"] for e in timeline].count("blocked") == 1
@@ -235,8 +250,9 @@ async def test_block_and_complete_attribute_their_entries_to_the_session(api, st
     task = (await api("POST", "tasks", {"title": "t"})).json
     session = store.create_session(task_ids=[task["id"]], agent="shell")
     await api("POST", f"tasks/{task['id']}/block", {"reason": "r", "sessionId": session["id"]})
-    await api("POST", f"tasks/{task['id']}/complete",
-              {"message": "done", "sessionId": session["id"]})
+    await api(
+        "POST", f"tasks/{task['id']}/complete", {"message": "done", "sessionId": session["id"]}
+    )
     entries = (await api("GET", f"tasks/{task['id']}/timeline")).json["items"]
     attributed = {e["kind"]: e["sessionId"] for e in entries if e["kind"] != "status"}
     assert attributed == {"blocked": session["id"], "milestone": session["id"]}

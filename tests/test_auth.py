@@ -41,8 +41,12 @@ def test_every_handler_method_is_authenticated_and_authorized():
         assert methods, f"{handler.__name__} serves nothing"
         for method in methods:
             decorators = _decorators(handler, method)
-            needed = {"ws_authenticated" if issubclass(handler, WebSocketHandler)
-                      else "web.authenticated", "authorized"}
+            needed = {
+                "ws_authenticated"
+                if issubclass(handler, WebSocketHandler)
+                else "web.authenticated",
+                "authorized",
+            }
             if not needed <= decorators:
                 missing.append(f"{handler.__name__}.{method} ({pattern}): {sorted(decorators)}")
     assert not missing, "handler methods without auth decorators:\n" + "\n".join(missing)
@@ -68,15 +72,22 @@ def every_operation(jp_serverapp):
 
 
 @pytest.mark.parametrize("authorization", ["", "token not-the-token", "Bearer x"])
-async def test_no_or_a_wrong_token_gets_403_on_every_route(jp_fetch, every_operation,
-                                                            authorization):
+async def test_no_or_a_wrong_token_gets_403_on_every_route(
+    jp_fetch, every_operation, authorization
+):
     assert len(every_operation) > 20
     for method, path in [*every_operation, ("GET", "no/such/route")]:
         body = b"{}" if method in ("POST", "PATCH", "PUT") else None
         try:
-            response = await jp_fetch("maestro", "api", *path.split("/"), method=method,
-                                      body=body, headers={"Authorization": authorization},
-                                      raise_error=False)
+            response = await jp_fetch(
+                "maestro",
+                "api",
+                *path.split("/"),
+                method=method,
+                body=body,
+                headers={"Authorization": authorization},
+                raise_error=False,
+            )
             code = response.code
         except HTTPClientError as exc:
             code = exc.code

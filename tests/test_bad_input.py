@@ -53,16 +53,31 @@ CASES = [
     ("GET", "projects/proj_nothere", None, 404, "not_found"),
     ("POST", "import", {"format": "zip"}, 422, "validation_error"),
     # Found by the fuzzer: an integer too large for the database was a 500.
-    ("POST", "import", {"schemaVersion": 1, "projects": [{
-        "id": "proj_big", "name": "big", "workingDir": None, "description": "",
-        "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-01-01T00:00:00Z",
-        "version": 2**70}]}, 422, "validation_error"),
+    (
+        "POST",
+        "import",
+        {
+            "schemaVersion": 1,
+            "projects": [
+                {
+                    "id": "proj_big",
+                    "name": "big",
+                    "workingDir": None,
+                    "description": "",
+                    "createdAt": "2025-01-01T00:00:00Z",
+                    "updatedAt": "2025-01-01T00:00:00Z",
+                    "version": 2**70,
+                }
+            ],
+        },
+        422,
+        "validation_error",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status", "code"), CASES)
-async def test_bad_input_is_refused_and_changes_nothing(api, method, path, body, status,
-                                                        code):
+async def test_bad_input_is_refused_and_changes_nothing(api, method, path, body, status, code):
     seeded = await seed(api)
     before = await snapshot(api)
     sub = (await api("GET", f"tasks/{seeded['id']}/subtasks")).json["items"][0]["id"]
@@ -101,8 +116,9 @@ async def test_bad_query_parameters_are_422(api):
 
 async def test_bad_if_match_is_400(api):
     seeded = await seed(api)
-    reply = await api("PATCH", f"tasks/{seeded['id']}", {"title": "y"},
-                      headers={"If-Match": "yesterday"})
+    reply = await api(
+        "PATCH", f"tasks/{seeded['id']}", {"title": "y"}, headers={"If-Match": "yesterday"}
+    )
     assert reply.status == 400 and reply.json["error"] == "bad_request"
 
 

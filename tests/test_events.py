@@ -35,8 +35,14 @@ async def test_writes_emit_their_events_with_consecutive_seq(api, jp_ws_fetch):
     await api("DELETE", f"tasks/{task['id']}")
     live = await events_until(ws, "task:deleted")
     names = [e["event"] for e in live]
-    assert names == ["task:created", "subtask:created", "subtask:updated", "timeline:created",
-                     "task:updated", "task:deleted"]
+    assert names == [
+        "task:created",
+        "subtask:created",
+        "subtask:updated",
+        "timeline:created",
+        "task:updated",
+        "task:deleted",
+    ]
     seqs = [e["seq"] for e in backlog + live]
     assert seqs == list(range(1, len(seqs) + 1))
     assert live[0]["data"]["id"] == task["id"] and live[0]["timestamp"].endswith("Z")
@@ -90,10 +96,15 @@ async def test_project_and_session_writes_emit_their_events(api, jp_ws_fetch, st
     await api("DELETE", f"projects/{project['id']}")
     names = [e["event"] for e in await events_until(ws, "project:deleted")]
     assert names == [
-        "project:created", "project:updated", "task:created",
-        "session:created", "task:updated",  # the task gains the session id
+        "project:created",
+        "project:updated",
+        "task:created",
+        "session:created",
+        "task:updated",  # the task gains the session id
         "session:updated",  # needs_input
         "session:updated",  # DELETE stops the session first
-        "session:deleted", "task:updated", "project:deleted",
+        "session:deleted",
+        "task:updated",
+        "project:deleted",
     ]
     ws.close()

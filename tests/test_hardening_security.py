@@ -9,6 +9,7 @@ import http.cookiejar
 import json
 import stat
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator

@@ -12,8 +12,9 @@ from pathlib import Path
 def _jupyter(*args: str) -> str:
     jupyter = Path(sys.executable).with_name("jupyter")
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
-    result = subprocess.run([str(jupyter), *args], capture_output=True, text=True, env=env,
-                            timeout=120, check=True)
+    result = subprocess.run(
+        [str(jupyter), *args], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
     return re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
 
 

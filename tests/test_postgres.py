@@ -43,7 +43,10 @@ def test_the_store_runs_on_postgresql(pg_store):
     items, cursor = pg_store.list_tasks(limit=1, q="EPIC")
     assert [t["id"] for t in items] == [parent["id"]] and cursor is None
     page, cursor = pg_store.list_tasks(limit=1)
-    assert cursor is not None and pg_store.list_tasks(limit=1, cursor=cursor)[0][0]["id"] == child["id"]
+    assert (
+        cursor is not None
+        and pg_store.list_tasks(limit=1, cursor=cursor)[0][0]["id"] == child["id"]
+    )
     assert pg_store.get_task(parent["id"])["subtasksCompleted"] == 1
     session = pg_store.create_session(task_ids=[child["id"]], agent="shell")
     assert pg_store.get_task(child["id"])["sessionIds"] == [session["id"]]
@@ -68,8 +71,9 @@ async def test_rest_api_on_postgresql_with_concurrent_writers(api):
     status = (await api("GET", "status")).json
     assert status["store"]["dialect"] == "postgresql"
     task = (await api("POST", "tasks", {"title": "busy"})).json
-    replies = await asyncio.gather(*(
-        api("POST", f"tasks/{task['id']}/subtasks", {"title": f"s{i}"}) for i in range(20)))
+    replies = await asyncio.gather(
+        *(api("POST", f"tasks/{task['id']}/subtasks", {"title": f"s{i}"}) for i in range(20))
+    )
     assert [r.status for r in replies] == [201] * 20
     stale = await api("PATCH", f"tasks/{task['id']}", {"title": "x"}, headers={"If-Match": "9"})
     assert stale.status == 412

@@ -37,7 +37,8 @@ def _targets(task_ids: tuple[str, ...]) -> tuple[list[str], str | None]:
 
 
 # The timeline kind each report writes. `blocked` and `complete` go through the task's own
-# block/complete routes, which write that entry themselves (kinds `blocked` and `milestone`).
+# block/complete routes, which write that entry themselves (kinds `blocked` and `milestone`),
+# credited to the session like the others.
 KINDS = {
     "progress": "progress",
     "blocked": "blocked",
@@ -59,9 +60,9 @@ def _report(name: str, message: str, task_ids: tuple[str, ...]) -> dict[str, Any
     }
     for task_id in targets:
         if name == "blocked":
-            result["tasks"].append(client.block_task(task_id, message))
+            result["tasks"].append(client.block_task(task_id, message, session_id=session_id))
         elif name == "complete":
-            result["tasks"].append(client.complete_task(task_id, message))
+            result["tasks"].append(client.complete_task(task_id, message, session_id=session_id))
         else:
             entry = client.add_timeline(task_id, KINDS[name], message, session_id=session_id)
             result["entries"].append(entry)
