@@ -351,6 +351,8 @@ class Status(WireModel):
     store: dict[str, str]
     counts: Counts
     last_seq: int
+    agents: list[str]
+    default_agent: str
 
 
 class Export(WireModel):

@@ -13,6 +13,7 @@ async def test_status_reports_version_store_and_counts(api):
     assert reply.json["store"]["dialect"] == "sqlite"
     assert reply.json["schemaVersion"] == 1
     assert reply.json["counts"]["projects"] == 1
+    assert reply.json["defaultAgent"] in reply.json["agents"]
     await api("POST", "tasks", {"title": "one", "status": "blocked"})
     after = await api("GET", "status")
     assert after.json["counts"]["tasks"]["blocked"] == 1
@@ -256,3 +257,9 @@ async def test_block_and_complete_attribute_their_entries_to_the_session(api, st
     entries = (await api("GET", f"tasks/{task['id']}/timeline")).json["items"]
     attributed = {e["kind"]: e["sessionId"] for e in entries if e["kind"] != "status"}
     assert attributed == {"blocked": session["id"], "milestone": session["id"]}
+
+
+async def test_a_numeric_cache_buster_in_the_query_is_ignored(api):
+    await api("POST", "tasks", {"title": "t"})
+    reply = await api("GET", "tasks", params={"status": "todo", "1795511292685": ""})
+    assert reply.status == 200 and len(reply.json["items"]) == 1

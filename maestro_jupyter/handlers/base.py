@@ -71,6 +71,8 @@ class MaestroHandler(ExtensionHandlerMixin, APIHandler):
     def parse_query(self, model: type[Model], multi: tuple[str, ...] = ()) -> Model:
         args: dict[str, Any] = {}
         for name, values in self.request.query_arguments.items():
+            if name.isdigit():  # a cache-buster (JupyterLab's request helper adds one to GETs)
+                continue
             decoded = [v.decode("utf-8", "replace") for v in values]
             if name in multi:  # ?status=a&status=b and ?status=a,b mean the same
                 args[name] = [part for value in decoded for part in value.split(",") if part]

@@ -16,7 +16,10 @@ class StatusHandler(MaestroHandler):
     @web.authenticated
     @authorized
     def get(self) -> None:
-        self.reply(self.store.status())
+        agents = sorted(self.settings["maestro_spawner"].agents())
+        self.reply(
+            {**self.store.status(), "agents": agents, "defaultAgent": self.maestro.default_agent}
+        )
 
 
 class OpenAPIHandler(MaestroHandler):
@@ -42,8 +45,9 @@ class ImportHandler(MaestroHandler):
     def post(self) -> None:
         options = self.parse_query(m.ImportOptions)
         data = self.parse(m.Export).model_dump(by_alias=True)
-        self.reply_once("POST import", lambda: import_store(self.store, data, options.on_conflict),
-                        status=200)
+        self.reply_once(
+            "POST import", lambda: import_store(self.store, data, options.on_conflict), status=200
+        )
 
 
 class UnknownRouteHandler(MaestroHandler):
