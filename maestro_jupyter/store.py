@@ -909,9 +909,6 @@ def _make_engine(url: str) -> Engine:
             # loss can drop the last commits, and it costs an fsync per write to prevent that.
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=10000")
-            # SQLite's default 2 MiB page cache makes a 100,000-task store re-read index pages
-            # on most requests; up to 64 MiB (taken only as the database grows) keeps them.
-            cursor.execute("PRAGMA cache_size=-65536")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
