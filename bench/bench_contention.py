@@ -116,9 +116,7 @@ def main() -> str:
         "failed requests",
     ]
     return (
-        f"## Contention: {WRITERS} concurrent writers on one task\n\n"
-        + table(header, rows)
-        + "\n"
+        f"## Contention: {WRITERS} concurrent writers on one task\n\n" + table(header, rows) + "\n"
     )
 
 

@@ -41,8 +41,7 @@ async def _latencies(server: ServerProcess, subscribers: int, writes: int) -> Ru
         headers={"Authorization": f"token {server.token}"},
     )
     sockets = [
-        await websocket_connect(request, on_message_callback=on_message)
-        for _ in range(subscribers)
+        await websocket_connect(request, on_message_callback=on_message) for _ in range(subscribers)
     ]
     writer = HTTPConnection(
         "127.0.0.1",
