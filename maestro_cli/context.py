@@ -6,6 +6,7 @@ The client module (and http.client with it) is imported on first use, so `maestr
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import sys
@@ -199,7 +200,8 @@ def examples(*lines: str) -> Callable[[F], F]:
     text = "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
     def decorate(command: F) -> F:
-        doc = (command.__doc__ or "").rstrip()
+        # Dedent first: the examples are not indented, so click could not dedent the whole.
+        doc = inspect.cleandoc(command.__doc__ or "")
         command.__doc__ = f"{doc}\n\n{text}\n"
         return command
 
