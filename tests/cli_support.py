@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import http.server
 import json
-import os
 import secrets
 import socket
 import subprocess
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bench.server import isolated_env  # the one definition of an isolated server's env
 
 REPO = Path(__file__).resolve().parent.parent
 JUPYTER = Path(sys.executable).with_name("jupyter")
@@ -69,26 +70,6 @@ class JupyterServer:
         with urllib.request.urlopen(request, timeout=30) as response:
             data = response.read()
         return json.loads(data) if data else None
-
-
-def isolated_env(root: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MAESTRO_", "JUPYTER_", "JPY_"))
-    }
-    for name in ("home", "config", "data", "runtime", "maestro-home"):
-        (root / name).mkdir(parents=True, exist_ok=True)
-    env.update(
-        HOME=str(root / "home"),
-        JUPYTER_CONFIG_DIR=str(root / "config"),
-        JUPYTER_DATA_DIR=str(root / "data"),
-        JUPYTER_RUNTIME_DIR=str(root / "runtime"),
-        JUPYTER_PLATFORM_DIRS="1",
-        MAESTRO_HOME=str(root / "maestro-home"),
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    )
-    return env
 
 
 @contextmanager
