@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from .routing import Route
-
-# Modules another part adds (spawn, skills) are picked up when present.
-_MODULES = ("meta", "projects", "tasks", "subtasks", "spawn", "sessions", "skills")
+from . import events, meta, projects, sessions, skills, spawn, subtasks, tasks
+from .routing import API_PREFIX, Route
 
 
 def api_routes() -> list[Route]:
-    routes: list[Route] = []
-    for name in _MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
-        routes.extend(module.routes)
-    return routes
+    # `spawn` before `sessions`: sessions/spawn must not be taken for sessions/{session_id}.
+    modules = (meta, projects, tasks, subtasks, spawn, sessions, skills)
+    return [route for module in modules for route in module.routes]
 
 
 def route_table() -> list[tuple[str, Any]]:
-    from .events import routes as socket_routes
-    from .meta import UnknownRouteHandler
-    from .routing import API_PREFIX
-
-    table = [(route.pattern, route.handler) for route in api_routes()] + socket_routes
-    return [*table, (API_PREFIX + "(.*)", UnknownRouteHandler)]
+    table = [(route.pattern, route.handler) for route in api_routes()] + events.routes
+    return [*table, (API_PREFIX + "(.*)", meta.UnknownRouteHandler)]
