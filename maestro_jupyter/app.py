@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Dict, List, Unicode, default
+from traitlets import Dict, Integer, List, Unicode, default
 
 from . import paths
 from ._version import __version__
@@ -47,6 +47,12 @@ class Maestro(ExtensionApp):
         help="Agent used when a spawn request names none. Default: claude when on PATH, else shell."
     ).tag(config=True)
 
+    event_retention = Integer(
+        100_000,
+        help="Events kept for clients to replay after a disconnection (0 keeps all). A client "
+        "that missed more is told to resync and reloads its state.",
+    ).tag(config=True)
+
     @default("home")
     def _default_home(self) -> str:
         return str(paths.maestro_home())
@@ -77,7 +83,12 @@ class Maestro(ExtensionApp):
 
         paths.ensure_private_dir(Path(self.home))
         bus = EventBus()
-        store = Store(self.db_url, on_commit=bus.publish, root_dir=self.serverapp.root_dir)
+        store = Store(
+            self.db_url,
+            on_commit=bus.publish,
+            root_dir=self.serverapp.root_dir,
+            event_retention=self.event_retention,
+        )
         self.settings.update({"maestro_store": store, "maestro_events": bus, "maestro_app": self})
         self._initialize_spawner(store)
         self.log.info("Maestro %s: store %s", __version__, store.describe())

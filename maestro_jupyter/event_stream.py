@@ -25,8 +25,9 @@ Event = dict[str, Any]
 class EventStream:
     """Follows `{base_url}maestro/api/events` and calls `on_event(envelope)` for each event.
 
-    `on_resync()` is called when the server's log is behind the client's `since` (the database
-    was replaced): the server then replays from the start, and the caller should reload.
+    `on_resync()` is called when the server cannot replay from the client's `since` (the database
+    was replaced, or the missed events are no longer kept): the server then replays what it keeps,
+    and the caller should reload.
     `on_state()` is called whenever `connected` or `error` changes.
     """
 

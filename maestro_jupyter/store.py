@@ -14,7 +14,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import (
@@ -173,13 +173,19 @@ class Store:
         url: str,
         on_commit: Callable[[Event], None] | None = None,
         root_dir: str | None = None,
+        event_retention: int = 100_000,
     ) -> None:
         self.url = url
         self.engine = _make_engine(url)
         self._on_commit = on_commit or (lambda event: None)
         self._tx: _Transaction | None = None
+        self.event_retention = event_retention
+        # Housekeeping runs after this many events, often enough to keep the log near its size.
+        self._prune_every = max(1, min(1_000, event_retention // 10))
+        self._events_since_prune = 0
         self._migrate()
         self.default_project_id = self._ensure_default_project(root_dir)
+        self.prune()
 
     def describe(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
@@ -209,6 +215,24 @@ class Store:
             ) from None
         for envelope in events:
             self._on_commit(envelope)
+        self._events_since_prune += len(events)
+        if self._events_since_prune >= self._prune_every:
+            self.prune()
+
+    def prune(self) -> None:
+        """Keep the newest `event_retention` events (0 keeps all) and a day of idempotency keys.
+
+        A client whose `since` is older than what is kept is told to resync (events socket).
+        """
+        self._events_since_prune = 0
+        a_day_ago = stamp(datetime.now(timezone.utc) - timedelta(days=1))
+        with self.engine.begin() as conn:
+            if self.event_retention:
+                oldest_kept = conn.scalar(_LAST_SEQ) - self.event_retention
+                conn.execute(delete(t.events).where(t.events.c.seq <= oldest_kept))
+            conn.execute(
+                delete(t.idempotency_keys).where(t.idempotency_keys.c.created_at < a_day_ago)
+            )
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -240,9 +264,8 @@ class Store:
                 return row.status, row.body
             body = make()
             tx.conn.execute(
-                insert(t.idempotency_keys), dict(
-                    scope=scope, key=key, status=status, body=body, created_at=now()
-                )
+                insert(t.idempotency_keys),
+                dict(scope=scope, key=key, status=status, body=body, created_at=now()),
             )
             return status, body
 
@@ -279,7 +302,8 @@ class Store:
             stamp_ = now()
             with self._write() as tx:
                 tx.conn.execute(
-                    insert(t.projects), dict(
+                    insert(t.projects),
+                    dict(
                         id=DEFAULT_PROJECT_ID,
                         name="Default",
                         working_dir=root_dir,
@@ -287,7 +311,7 @@ class Store:
                         created_at=stamp_,
                         updated_at=stamp_,
                         version=1,
-                    )
+                    ),
                 )
                 tx.emit("project:created", self._project(tx.conn, DEFAULT_PROJECT_ID))
         return DEFAULT_PROJECT_ID
@@ -321,7 +345,8 @@ class Store:
         stamp_ = now()
         with self._write() as tx:
             tx.conn.execute(
-                insert(t.projects), dict(
+                insert(t.projects),
+                dict(
                     id=project_id,
                     name=name,
                     working_dir=working_dir,
@@ -329,7 +354,7 @@ class Store:
                     created_at=stamp_,
                     updated_at=stamp_,
                     version=1,
-                )
+                ),
             )
             project = self._project(tx.conn, project_id)
             tx.emit("project:created", project)
@@ -775,7 +800,8 @@ class Store:
             if parent_session_id is not None:
                 self._session(tx.conn, parent_session_id)
             tx.conn.execute(
-                insert(t.sessions), dict(
+                insert(t.sessions),
+                dict(
                     id=session_id,
                     project_id=project_id,
                     name=name or f"{role}: {tasks[0]['title']}"[:200],
@@ -791,7 +817,7 @@ class Store:
                     agent_session_id=agent_session_id,
                     created_at=now(),
                     version=1,
-                )
+                ),
             )
             for position, task_id in enumerate(dict.fromkeys(task_ids)):
                 tx.conn.execute(
@@ -848,7 +874,13 @@ class Store:
 
     def last_seq(self) -> int:
         with self._read() as conn:
-            return conn.scalar(select(func.coalesce(func.max(t.events.c.seq), 0)))
+            return conn.scalar(_LAST_SEQ)
+
+    def first_seq(self) -> int:
+        """The oldest event still kept (the next one's seq when none is)."""
+        with self._read() as conn:
+            first = conn.scalar(select(func.min(t.events.c.seq)))
+            return first if first is not None else conn.scalar(_LAST_SEQ) + 1
 
     def status(self) -> dict[str, Any]:
         with self._read() as conn:

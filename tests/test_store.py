@@ -57,3 +57,21 @@ def test_events_are_published_only_after_commit(tmp_path):
 
 async def test_the_home_folder_is_private(jp_serverapp, maestro_home):
     assert stat.S_IMODE(maestro_home.stat().st_mode) == 0o700
+
+
+def test_the_event_log_keeps_the_newest_events_and_a_day_of_idempotency_keys(tmp_path):
+    store = Store(f"sqlite:///{tmp_path}/maestro.db", event_retention=10)
+    for i in range(30):
+        store.idempotent("POST tasks", f"key-{i}", lambda i=i: store.create_task(f"t{i}"))
+    last = store.last_seq()
+    kept = store.events_since(0)
+    assert [e["seq"] for e in kept] == list(range(store.first_seq(), last + 1))
+    assert 10 <= len(kept) < 20 and kept[-1]["seq"] == last
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE idempotency_keys SET created_at = '2000-01-01T00:00:00Z'"))
+        assert conn.execute(text("SELECT count(*) FROM idempotency_keys")).scalar() == 30
+    store.prune()
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM idempotency_keys")).scalar() == 0
+    store.create_task("after pruning")
+    assert store.last_seq() == last + 1  # seq goes on without a gap

@@ -136,7 +136,8 @@ export class EventsClient implements IMaestroEvents, IDisposable {
       return;
     }
     if (payload?.type === 'resync') {
-      // The server's log restarted (a new database): it now replays from its beginning.
+      // The server cannot replay from our seq (a new database, or the events we missed are no
+      // longer kept): it now replays what it keeps, and the panel reloads after a reconnect.
       this._lastSeq = 0;
       this._storeSeq(0, { force: true });
       return;

@@ -50,11 +50,12 @@ class EventsSocket(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSoc
         # Subscribing and replaying happen in one go on the event loop, and every write
         # also runs there, so no event can fall between the replay and the live feed.
         self._unsubscribe = self.settings["maestro_events"].subscribe(self._deliver)
-        last = store.last_seq()
-        if self._since > last:
-            # The client saw events this store never had (the database was replaced).
+        first, last = store.first_seq(), store.last_seq()
+        if not first - 1 <= self._since <= last:
+            # The missed events are no longer kept, or the client saw events this store never
+            # had (the database was replaced): it must reload its state, then follow from here.
             self._send({"type": "resync", "lastSeq": last})
-            self._since = 0
+            self._since = first - 1
         while True:
             backlog = store.events_since(self._since, REPLAY_BATCH)
             for event in backlog:
