@@ -11,7 +11,6 @@ import http.client
 import http.server
 import json
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -25,16 +24,8 @@ from typing import Any
 
 import pytest
 
-from bench.server import isolated_env  # the one definition of an isolated server's env
-
-REPO = Path(__file__).resolve().parent.parent
-JUPYTER = Path(sys.executable).with_name("jupyter")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# One definition of an isolated `jupyter server` process's surroundings, shared with the benchmarks.
+from bench.server import JUPYTER, free_port, isolated_env
 
 
 @dataclass
