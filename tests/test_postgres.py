@@ -23,7 +23,7 @@ def pg_store(postgres_url):
     store = Store(postgres_url, root_dir="/srv")
     yield store
     with store.engine.begin() as conn:
-        from maestro_jupyter.schema import metadata
+        from maestro_jupyter.store.schema import metadata
 
         metadata.drop_all(conn)
     store.close()

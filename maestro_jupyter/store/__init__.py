@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -38,9 +39,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
 from . import schema as t
-from ._version import __version__
-from .errors import Conflict, NotFound, StoreVersionError, ValidationFailed, VersionMismatch
-from .models import SESSION_STATUSES, TASK_STATUSES
+from .._version import __version__
+from ..errors import Conflict, NotFound, StoreVersionError, ValidationFailed, VersionMismatch
+from ..models import SESSION_STATUSES, TASK_STATUSES
 
 DEFAULT_PROJECT_ID = "proj_default"
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -178,7 +179,8 @@ class Store:
         self.url = url
         self.engine = _make_engine(url)
         self._on_commit = on_commit or (lambda event: None)
-        self._tx: _Transaction | None = None
+        # The open transaction of this thread: writes run on one thread, reads on others.
+        self._local = threading.local()
         self.event_retention = event_retention
         # Housekeeping runs after this many events, often enough to keep the log near its size.
         self._prune_every = max(1, min(1_000, event_retention // 10))
@@ -197,17 +199,18 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[_Transaction]:
         """A write transaction; nested calls join the outer one (e.g. a create under a key)."""
-        if self._tx is not None:
-            yield self._tx
+        current = getattr(self._local, "tx", None)
+        if current is not None:
+            yield current
             return
         try:
             with self.engine.begin() as conn:
-                self._tx = _Transaction(conn)
+                tx = self._local.tx = _Transaction(conn)
                 try:
-                    yield self._tx
-                    events = self._tx.events
+                    yield tx
+                    events = tx.events
                 finally:
-                    self._tx = None
+                    self._local.tx = None
         except IntegrityError as exc:
             # Validation catches the cases we know of; this keeps the rest a 409, not a 500.
             raise Conflict(
@@ -236,8 +239,9 @@ class Store:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        if self._tx is not None:
-            yield self._tx.conn
+        current = getattr(self._local, "tx", None)
+        if current is not None:
+            yield current.conn
             return
         with self.engine.connect() as conn:
             yield conn

@@ -1,0 +1,49 @@
+"""Maestro's words: the one list of statuses, priorities, roles and timeline kinds.
+
+Models, store, spawner, CLI, widgets and the Lab extension all read these (the TypeScript copy in
+labextension/src/vocabulary.ts is kept equal by a test). Stdlib only: the CLI imports it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+TaskStatus = Literal["todo", "in_progress", "blocked", "completed", "cancelled"]
+Priority = Literal["low", "medium", "high", "urgent"]
+SessionStatus = Literal["spawning", "running", "needs_input", "completed", "failed", "stopped"]
+Role = Literal["worker", "orchestrator"]
+SpawnSource = Literal["ui", "cli", "notebook", "session", "api"]
+TimelineKind = Literal[
+    "progress", "blocked", "needs_input", "milestone", "error", "status", "message", "claim"
+]
+Activity = Literal["working", "idle", "unknown"]
+ActivitySource = Literal["hook", "output"]
+Isolation = Literal["worktree", "none"]
+
+TASK_STATUSES: tuple[str, ...] = get_args(TaskStatus)
+PRIORITIES: tuple[str, ...] = get_args(Priority)
+SESSION_STATUSES: tuple[str, ...] = get_args(SessionStatus)
+ROLES: tuple[str, ...] = get_args(Role)
+SPAWN_SOURCES: tuple[str, ...] = get_args(SpawnSource)
+TIMELINE_KINDS: tuple[str, ...] = get_args(TimelineKind)
+ACTIVITIES: tuple[str, ...] = get_args(Activity)
+ACTIVITY_SOURCES: tuple[str, ...] = get_args(ActivitySource)
+ISOLATIONS: tuple[str, ...] = get_args(Isolation)
+
+# A session in one of these has a live agent (or is about to); the others are final.
+ACTIVE_SESSION_STATUSES: tuple[str, ...] = ("spawning", "running", "needs_input")
+ENDED_SESSION_STATUSES: tuple[str, ...] = ("completed", "failed", "stopped")
+# A task in one of these is finished: it no longer holds back the tasks that depend on it.
+# (A cancelled dependency does not count as met: the work it stood for was not done.)
+DONE_TASK_STATUSES: tuple[str, ...] = ("completed",)
+
+# Most urgent first, for sorting ("next" task, boards).
+PRIORITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(reversed(PRIORITIES))}
+
+TASK_STATUS_TITLES: dict[str, str] = {
+    "todo": "To do",
+    "in_progress": "In progress",
+    "blocked": "Blocked",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+}
