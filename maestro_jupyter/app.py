@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Dict, Integer, List, Unicode, default
+from traitlets import Dict, Float, Integer, List, Type, Unicode, default
 
 from . import paths
 from ._version import __version__
@@ -53,6 +53,25 @@ class Maestro(ExtensionApp):
         "that missed more is told to resync and reloads its state.",
     ).tag(config=True)
 
+    store_class = Type(
+        default_value="maestro_jupyter.store.Store",
+        klass="maestro_jupyter.store.Store",
+        help="The store: persistence of projects, tasks, subtasks, sessions and events.",
+    ).tag(config=True)
+
+    spawner_class = Type(
+        default_value="maestro_jupyter.spawner.Spawner",
+        klass="maestro_jupyter.spawner.Spawner",
+        help="The spawner: turns spawn requests into terminals running agents.",
+    ).tag(config=True)
+
+    store_queue_timeout = Float(
+        5.0,
+        help="Seconds a write may wait for the store's writer before it is refused with 503 "
+        "store_busy (the database is locked by another program). A write that started waits "
+        "for the database's own lock timeout instead.",
+    ).tag(config=True)
+
     @default("home")
     def _default_home(self) -> str:
         return str(paths.maestro_home())
@@ -78,33 +97,57 @@ class Maestro(ExtensionApp):
         return default_agent_name()
 
     def initialize_settings(self) -> None:
-        from .events import EventBus
-        from .store import Store
+        from tornado.ioloop import IOLoop
 
-        paths.ensure_private_dir(Path(self.home))
+        from .events import EventBus
+        from .store.runner import AsyncStore, loop_publisher
+
         bus = EventBus()
-        store = Store(
-            self.db_url,
-            on_commit=bus.publish,
-            root_dir=self.serverapp.root_dir,
-            event_retention=self.event_retention,
-        )
-        self.settings.update({"maestro_store": store, "maestro_events": bus, "maestro_app": self})
-        self._initialize_spawner(store)
+        self.settings.update({"maestro_store": None, "maestro_events": bus, "maestro_app": self})
+        try:
+            paths.ensure_private_dir(Path(self.home))
+            store = self.store_class(
+                self.db_url,
+                on_commit=loop_publisher(IOLoop.current().asyncio_loop, bus.publish),
+                root_dir=self.serverapp.root_dir,
+                event_retention=self.event_retention,
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure: the routes say why, Jupyter runs
+            reason = _store_failure(exc, self.db_url)
+            self.settings["maestro_store_error"] = reason
+            self.log.error("Maestro: the store is unavailable: %s", reason)
+            return
+        async_store = AsyncStore(store, queue_timeout=self.store_queue_timeout)
+        self.settings["maestro_store"] = async_store
+        self._initialize_spawner(async_store)
         self.log.info("Maestro %s: store %s", __version__, store.describe())
 
     def _initialize_spawner(self, store: Any) -> None:
-        from .spawner import Spawner
-
-        spawner = Spawner(self, store)
+        serverapp = self.serverapp
+        spawner = self.spawner_class(
+            parent=self,
+            store=store,
+            terminal_manager=lambda: serverapp.web_app.settings.get("terminal_manager"),
+            root_dir=serverapp.root_dir,
+            server_env=lambda: {
+                "MAESTRO_URL": serverapp.connection_url,
+                "MAESTRO_TOKEN": serverapp.identity_provider.token or "",
+            },
+            home=Path(self.home).expanduser(),
+            skills_dirs=list(self.skills_dirs),
+            agents=dict(self.agents),
+            default_agent=self.default_agent,
+        )
         self.settings["maestro_spawner"] = spawner
         # Terminals do not outlive their server: settle the sessions the last one left running.
-        spawner.reconcile()
+        from tornado.ioloop import IOLoop
+
+        IOLoop.current().add_callback(spawner.reconcile)
 
     async def stop_extension(self) -> None:
         spawner = self.settings.get("maestro_spawner")
         if spawner is not None:
-            spawner.shutdown()
+            await spawner.shutdown()
         store = self.settings.get("maestro_store")
         if store is not None:
             store.close()
@@ -113,3 +156,17 @@ class Maestro(ExtensionApp):
         from .handlers import route_table
 
         self.handlers.extend(route_table())
+
+
+def _store_failure(exc: Exception, db_url: str) -> str:
+    """One line on why the store could not be opened, without secrets from the URL."""
+    from sqlalchemy.engine import make_url
+
+    from .errors import MaestroError
+
+    try:
+        where = make_url(db_url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is itself the reason
+        where = "the configured c.Maestro.db_url"
+    message = exc.message if isinstance(exc, MaestroError) else f"{type(exc).__name__}: {exc}"
+    return f"{message.splitlines()[0][:500]} (store: {where})"

@@ -224,7 +224,9 @@ def error_for(
     retry_after: float | None = None,
 ) -> MaestroError:
     """The error a client raises for a wire error: the class of its code, else of its status."""
-    cls = _BY_CODE.get(code or "") or _BY_STATUS.get(status) or (
-        ServerError if status >= 500 else MaestroError
+    cls = (
+        _BY_CODE.get(code or "")
+        or _BY_STATUS.get(status)
+        or (ServerError if status >= 500 else MaestroError)
     )
     return cls(message, details, status=status, code=code or cls.code, retry_after=retry_after)

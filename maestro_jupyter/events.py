@@ -30,10 +30,6 @@ class EventBus:
 
         return unsubscribe
 
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)
-
     def publish(self, event: Event) -> None:
         for subscriber in list(self._subscribers):
             try:

@@ -21,19 +21,26 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-TaskStatus = Literal["todo", "in_progress", "blocked", "completed", "cancelled"]
-Priority = Literal["low", "medium", "high", "urgent"]
-SessionStatus = Literal["spawning", "running", "needs_input", "completed", "failed", "stopped"]
-Role = Literal["worker", "orchestrator"]
-SpawnSource = Literal["ui", "cli", "notebook", "session", "api"]
-TimelineKind = Literal["progress", "blocked", "needs_input", "milestone", "error", "status"]
+from .vocabulary import (
+    SESSION_STATUSES,
+    TASK_STATUSES,
+    Activity,
+    ActivitySource,
+    Isolation,
+    Priority,
+    Role,
+    SessionStatus,
+    SpawnSource,
+    TaskStatus,
+    TimelineKind,
+)
 
-TASK_STATUSES: tuple[str, ...] = TaskStatus.__args__  # type: ignore[attr-defined]
-SESSION_STATUSES: tuple[str, ...] = SessionStatus.__args__  # type: ignore[attr-defined]
-PRIORITY_RANK = {"low": 0, "medium": 1, "high": 2, "urgent": 3}
+__all__ = ["SESSION_STATUSES", "TASK_STATUSES"]  # the store's status counts
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_EXCEPT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls, DEL and the C1 controls U+0080-U+009F: xterm.js reads 0x9B as CSI and 0x9D as OSC,
+# so a C1 character in a title is an escape sequence waiting for a terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_EXCEPT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _no_control_characters(value: str) -> str:
@@ -234,16 +241,24 @@ class DeleteTaskQuery(WireModel):
     recursive: bool = False
 
 
+class SkillQuery(WireModel):
+    role: Role | None = None
+
+
 # -- responses --------------------------------------------------------------------------------
-# The response models are also what `POST import` reads: integers must fit the database's.
+# The response models are also what `POST import` reads: integers must fit the database's, and
+# stored text is held to the same rules as input text (an export may have been edited by hand).
 StoredInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+Line = Annotated[str, AfterValidator(_no_control_characters)]
+Body = Annotated[str, AfterValidator(_no_control_except_whitespace)]
 
 
 class Project(WireModel):
     id: str
-    name: str
-    working_dir: str | None
-    description: str
+    name: Line
+    working_dir: Line | None
+    description: Body
+    base_branch: Line | None = None
     created_at: str
     updated_at: str
     version: StoredInt
@@ -252,8 +267,8 @@ class Project(WireModel):
 class Subtask(WireModel):
     id: str
     task_id: str
-    title: str
-    description: str
+    title: Line
+    description: Body
     completed: bool
     position: StoredInt
     created_at: str
@@ -266,17 +281,19 @@ class Task(WireModel):
     id: str
     project_id: str
     parent_id: str | None
-    title: str
-    description: str
+    title: Line
+    description: Body
     status: TaskStatus
     priority: Priority
-    blocked_reason: str | None
+    blocked_reason: Body | None
     dependencies: list[str]
-    labels: list[str]
+    labels: list[Line]
     session_ids: list[str]
     subtask_count: StoredInt
     subtasks_completed: StoredInt
     subtasks: list[Subtask] | None = None
+    claimed_by: str | None = None
+    claimed_at: str | None = None
     created_at: str
     updated_at: str
     started_at: str | None
@@ -289,25 +306,38 @@ class TimelineEntry(WireModel):
     task_id: str
     session_id: str | None
     kind: TimelineKind
-    message: str
+    message: Body
+    actor: Line | None = None
     at: str
 
 
 class Session(WireModel):
     id: str
     project_id: str
-    name: str
+    name: Line
     task_ids: list[str]
     role: Role
-    skills: list[str]
-    agent: str
+    skills: list[Line]
+    agent: Line
     status: SessionStatus
     terminal_name: str | None
-    cwd: str | None
+    cwd: Line | None
     exit_code: StoredInt | None
+    exit_signal: StoredInt | None = None
     parent_session_id: str | None
     spawn_source: SpawnSource
-    agent_session_id: str | None
+    agent_session_id: Line | None
+    activity: Activity = "unknown"
+    activity_source: ActivitySource | None = None
+    last_output_at: str | None = None
+    isolation: Isolation = "none"
+    worktree: Line | None = None
+    branch: Line | None = None
+    base_commit: str | None = None
+    resumed_from: str | None = None
+    owner_user: Line | None = None
+    owner_server: Line | None = None
+    process_group: StoredInt | None = None
     created_at: str
     started_at: str | None
     ended_at: str | None

@@ -43,7 +43,8 @@ def jp_server_config(maestro_home: Path, maestro_config: dict[str, Any]) -> Conf
 
 @pytest.fixture
 def store(jp_serverapp: Any) -> Any:
-    return jp_serverapp.web_app.settings["maestro_store"]
+    """The synchronous Store behind the server, for setting up and checking state in tests."""
+    return jp_serverapp.web_app.settings["maestro_store"].sync
 
 
 class Reply:

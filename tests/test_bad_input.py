@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 import pytest
 
 pytestmark = pytest.mark.timeout(120)
@@ -26,6 +28,15 @@ CASES = [
     ("POST", "tasks", {"title": "x" * 100_000}, 422, "validation_error"),
     ("POST", "tasks", {"title": "bell\x07title"}, 422, "validation_error"),
     ("POST", "tasks", {"title": "line\nbreak"}, 422, "validation_error"),
+    # C1 controls: xterm.js reads U+009B as CSI and U+009D as OSC.
+    ("POST", "tasks", {"title": "csi\x9b2Jtitle"}, 422, "validation_error"),
+    ("POST", "tasks", {"title": "x", "description": "osc\x9d0;pwned\x07"}, 422, "validation_error"),
+    ("POST", "tasks/{task}/timeline", {"message": "esc\x1b[2J"}, 422, "validation_error"),
+    # Every route refuses query parameters it does not know.
+    ("GET", "tasks?bogus=1", None, 422, "validation_error"),
+    ("GET", "projects?bogus=1", None, 422, "validation_error"),
+    ("GET", "tasks/{task}/subtasks?limit=5", None, 422, "validation_error"),
+    ("GET", "skills?role=boss", None, 422, "validation_error"),
     ("POST", "tasks", {"title": "   "}, 422, "validation_error"),
     ("POST", "tasks", {"title": "x", "status": "done"}, 422, "validation_error"),
     ("POST", "tasks", {"title": "x", "priority": "asap"}, 422, "validation_error"),
@@ -81,13 +92,14 @@ async def test_bad_input_is_refused_and_changes_nothing(api, method, path, body,
     seeded = await seed(api)
     before = await snapshot(api)
     sub = (await api("GET", f"tasks/{seeded['id']}/subtasks")).json["items"][0]["id"]
-    path = path.format(task=seeded["id"], sub=sub)
+    path, _, query = path.format(task=seeded["id"], sub=sub).partition("?")
+    params = dict(parse_qsl(query))
     if isinstance(body, bytes):
-        reply = await api(method, path, raw=body)
+        reply = await api(method, path, raw=body, params=params)
     elif body is None and method == "POST":
-        reply = await api(method, path, raw=b"null")
+        reply = await api(method, path, raw=b"null", params=params)
     else:
-        reply = await api(method, path, body)
+        reply = await api(method, path, body, params=params)
     assert reply.status == status, reply
     assert reply.json["error"] == code
     assert reply.json["message"] and isinstance(reply.json["details"], dict)

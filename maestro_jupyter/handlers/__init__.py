@@ -15,5 +15,7 @@ def api_routes() -> list[Route]:
 
 
 def route_table() -> list[tuple[str, Any]]:
+    for route in api_routes():
+        route.handler.operations = route.operations
     table = [(route.pattern, route.handler) for route in api_routes()] + events.routes
     return [*table, (API_PREFIX + "(.*)", meta.UnknownRouteHandler)]

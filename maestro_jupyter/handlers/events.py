@@ -35,6 +35,8 @@ class EventsSocket(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSoc
     auth_resource = "maestro"
     _since = 0
     _unsubscribe = None
+    # Live events that arrive while the replay is being read: sent after it, in order.
+    _held: list[dict[str, Any]] | None = None
 
     @ws_authenticated
     @authorized
@@ -42,28 +44,41 @@ class EventsSocket(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSoc
         since = self.get_query_argument("since", "0")
         if not since.isdigit():
             raise web.HTTPError(400, "since must be a non-negative integer (an event seq)")
+        if self.settings.get("maestro_store") is None:
+            raise web.HTTPError(503, "the Maestro store is unavailable")
         self._since = int(since)
         await WebSocketHandler.get(self, *args, **kwargs)
 
-    def open(self, *args: Any, **kwargs: Any) -> None:
+    async def open(self, *args: Any, **kwargs: Any) -> None:
         store = self.settings["maestro_store"]
-        # Subscribing and replaying happen in one go on the event loop, and every write
-        # also runs there, so no event can fall between the replay and the live feed.
+        # Subscribe first and hold what arrives while the replay is read off the loop: an event
+        # is either committed before the replay's read (so in it) or published after the
+        # subscription (so held); the seq check drops what is in both.
+        self._held = []
         self._unsubscribe = self.settings["maestro_events"].subscribe(self._deliver)
-        first, last = store.first_seq(), store.last_seq()
+        first, last = await store.first_seq(), await store.last_seq()
         if not first - 1 <= self._since <= last:
             # The missed events are no longer kept, or the client saw events this store never
             # had (the database was replaced): it must reload its state, then follow from here.
             self._send({"type": "resync", "lastSeq": last})
             self._since = first - 1
-        while True:
-            backlog = store.events_since(self._since, REPLAY_BATCH)
+        while self._unsubscribe is not None:
+            backlog = await store.events_since(self._since, REPLAY_BATCH)
             for event in backlog:
-                self._deliver(event)
+                self._forward(event)
             if len(backlog) < REPLAY_BATCH:
                 break
+        held, self._held = self._held, None
+        for event in held or ():
+            self._forward(event)
 
     def _deliver(self, event: dict[str, Any]) -> None:
+        if self._held is not None:
+            self._held.append(event)
+        else:
+            self._forward(event)
+
+    def _forward(self, event: dict[str, Any]) -> None:
         if event["seq"] <= self._since:
             return
         self._since = event["seq"]

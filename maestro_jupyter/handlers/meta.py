@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .. import models as m
 from ..errors import NotFound
-from ..store import export_store, import_store
 from .base import MaestroHandler
 from .routing import Operation, Route
+
+IMPORT_MAX_BYTES = 256 * 1024 * 1024
 
 
 class StatusHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def get(self) -> None:
-        agents = sorted(self.settings["maestro_spawner"].agents())
+    async def get(self) -> None:
+        spawner = self.spawner
+        status = await self.store.status()
         self.reply(
-            {**self.store.status(), "agents": agents, "defaultAgent": self.maestro.default_agent}
+            {**status, "agents": sorted(spawner.agents), "defaultAgent": spawner.default_agent}
         )
 
 
 class OpenAPIHandler(MaestroHandler):
+    requires_store = False  # the document answers even while the store is unavailable
+
     @web.authenticated
     @authorized
     def get(self) -> None:
@@ -35,23 +41,31 @@ class OpenAPIHandler(MaestroHandler):
 class ExportHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def get(self) -> None:
-        self.reply(export_store(self.store))
+    async def get(self) -> None:
+        self.reply(await self.store.export())
 
 
 class ImportHandler(MaestroHandler):
+    # An export of a large store is large: this route takes what `GET export` can give.
+    max_body_bytes = IMPORT_MAX_BYTES
+
     @web.authenticated
     @authorized
-    def post(self) -> None:
-        options = self.parse_query(m.ImportOptions)
-        data = self.parse(m.Export).model_dump(by_alias=True)
-        self.reply_once(
-            "POST import", lambda: import_store(self.store, data, options.on_conflict), status=200
+    async def post(self) -> None:
+        # Decoding and validating megabytes of JSON would stall the event loop: a thread does it.
+        export = await asyncio.to_thread(self.parse, m.Export)
+        data = export.model_dump(by_alias=True)
+        await self.reply_once(
+            "POST import",
+            lambda: self.store.import_data(data, self.query.on_conflict),
+            status=200,
         )
 
 
 class UnknownRouteHandler(MaestroHandler):
     """Anything else under maestro/api/ answers a JSON 404, not Jupyter's HTML page."""
+
+    requires_store = False
 
     def _unknown(self) -> None:
         raise NotFound(f"No Maestro route {self.request.method} {self.request.path}.")

@@ -13,32 +13,34 @@ from .routing import Operation, Route
 class ProjectsHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def get(self) -> None:
-        self.reply({"items": self.store.list_projects(), "nextCursor": None})
+    async def get(self) -> None:
+        self.reply({"items": await self.store.list_projects(), "nextCursor": None})
 
     @web.authenticated
     @authorized
-    def post(self) -> None:
+    async def post(self) -> None:
         body = self.parse(m.ProjectCreate)
-        self.reply_once("POST projects", lambda: self.store.create_project(**body.model_dump()))
+        await self.reply_once(
+            "POST projects", lambda: self.store.create_project(**body.model_dump())
+        )
 
 
 class ProjectHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def get(self, project_id: str) -> None:
-        self.reply(self.store.get_project(project_id))
+    async def get(self, project_id: str) -> None:
+        self.reply(await self.store.get_project(project_id))
 
     @web.authenticated
     @authorized
-    def patch(self, project_id: str) -> None:
+    async def patch(self, project_id: str) -> None:
         changes = self.parse(m.ProjectUpdate).changes()
-        self.reply(self.store.update_project(project_id, changes, self.if_match()))
+        self.reply(await self.store.update_project(project_id, changes, self.if_match()))
 
     @web.authenticated
     @authorized
-    def delete(self, project_id: str) -> None:
-        self.store.delete_project(project_id)
+    async def delete(self, project_id: str) -> None:
+        await self.store.delete_project(project_id)
         self.reply(None, 204)
 
 

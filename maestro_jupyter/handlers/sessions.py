@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
@@ -14,9 +13,9 @@ from .routing import Operation, Route
 class SessionsHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def get(self) -> None:
-        query = self.parse_query(m.SessionQuery, multi=("status",))
-        items, cursor = self.store.page_sessions(
+    async def get(self) -> None:
+        query = self.query
+        items, cursor = await self.store.page_sessions(
             query.status, query.task_id, query.limit, query.cursor
         )
         self.reply({"items": items, "nextCursor": cursor})
@@ -25,23 +24,21 @@ class SessionsHandler(MaestroHandler):
 class SessionHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def get(self, session_id: str) -> None:
-        self.reply(self.store.get_session(session_id))
+    async def get(self, session_id: str) -> None:
+        self.reply(await self.store.get_session(session_id))
 
     @web.authenticated
     @authorized
-    def patch(self, session_id: str) -> None:
+    async def patch(self, session_id: str) -> None:
         changes = self.parse(m.SessionUpdate).changes()
-        self.reply(self.store.update_session(session_id, self.if_match(), **changes))
+        self.reply(await self.store.update_session(session_id, self.if_match(), **changes))
 
     @web.authenticated
     @authorized
     async def delete(self, session_id: str) -> None:
-        self.store.get_session(session_id)
-        spawner = self.settings.get("maestro_spawner")
-        if spawner is not None:
-            await ensure_async(spawner.stop(session_id))
-        self.store.delete_session(session_id)
+        await self.store.get_session(session_id)
+        await self.spawner.stop(session_id)
+        await self.store.delete_session(session_id)
         self.reply(None, 204)
 
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from tornado import web
 
+from .. import models as m
 from .. import skills
 from .base import MaestroHandler
 from .routing import Operation, Route
@@ -41,7 +42,7 @@ class SkillsHandler(MaestroHandler):
     @web.authenticated
     @authorized
     def get(self) -> None:
-        found = skills.list_skills(self.maestro.skills_dirs)
+        found = skills.list_skills(self.maestro.skills_dirs, role=self.query.role)
         self.reply({"items": [skill.summary() for skill in found], "nextCursor": None})
 
 
@@ -56,7 +57,14 @@ routes = [
     Route(
         "skills",
         SkillsHandler,
-        {"get": Operation("List skills, broken ones with their error", response=SkillList)},
+        {
+            "get": Operation(
+                "List skills (of a role), broken ones with their error",
+                query=m.SkillQuery,
+                response=SkillList,
+                errors=(422,),
+            )
+        },
     ),
     Route(
         "skills/{name}",

@@ -10,21 +10,15 @@ from .base import MaestroHandler
 from .routing import Operation, Route
 
 
-class SpawnerHandler(MaestroHandler):
-    @property
-    def spawner(self):  # noqa: ANN201 - maestro_jupyter.spawner.Spawner
-        return self.settings["maestro_spawner"]
-
-
-class SpawnHandler(SpawnerHandler):
+class SpawnHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def post(self) -> None:
+    async def post(self) -> None:
         request = self.parse(m.SpawnRequest)
-        self.reply_once("sessions/spawn", lambda: self.spawner.spawn(request))
+        await self.reply_once("sessions/spawn", lambda: self.spawner.spawn(request))
 
 
-class StopHandler(SpawnerHandler):
+class StopHandler(MaestroHandler):
     @web.authenticated
     @authorized
     async def post(self, session_id: str) -> None:

@@ -20,56 +20,53 @@ _create_body = TypeAdapter(SubtaskCreateBody)
 class SubtasksHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def get(self, task_id: str) -> None:
-        self.reply({"items": self.store.list_subtasks(task_id), "nextCursor": None})
+    async def get(self, task_id: str) -> None:
+        self.reply({"items": await self.store.list_subtasks(task_id), "nextCursor": None})
 
     @web.authenticated
     @authorized
-    def post(self, task_id: str) -> None:
+    async def post(self, task_id: str) -> None:
         body = self.parse(_create_body)
-        if isinstance(body, list):
-            items = [item.model_dump() for item in body]
-            self.reply_once(
-                f"POST tasks/{task_id}/subtasks",
-                lambda: {"items": self.store.create_subtasks(task_id, items), "nextCursor": None},
-            )
-        else:
-            self.reply_once(
-                f"POST tasks/{task_id}/subtasks",
-                lambda: self.store.create_subtasks(task_id, [body.model_dump()])[0],
-            )
+        batch = isinstance(body, list)
+        items = [item.model_dump() for item in body] if batch else [body.model_dump()]
+
+        async def create() -> dict:
+            created = await self.store.create_subtasks(task_id, items)
+            return {"items": created, "nextCursor": None} if batch else created[0]
+
+        await self.reply_once(f"POST tasks/{task_id}/subtasks", create)
 
 
 class SubtaskHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def get(self, task_id: str, subtask_id: str) -> None:
-        self.reply(self.store.get_subtask(task_id, subtask_id))
+    async def get(self, task_id: str, subtask_id: str) -> None:
+        self.reply(await self.store.get_subtask(task_id, subtask_id))
 
     @web.authenticated
     @authorized
-    def patch(self, task_id: str, subtask_id: str) -> None:
+    async def patch(self, task_id: str, subtask_id: str) -> None:
         changes = self.parse(m.SubtaskUpdate).changes()
-        self.reply(self.store.update_subtask(task_id, subtask_id, changes, self.if_match()))
+        self.reply(await self.store.update_subtask(task_id, subtask_id, changes, self.if_match()))
 
     @web.authenticated
     @authorized
-    def delete(self, task_id: str, subtask_id: str) -> None:
-        self.store.delete_subtask(task_id, subtask_id)
+    async def delete(self, task_id: str, subtask_id: str) -> None:
+        await self.store.delete_subtask(task_id, subtask_id)
         self.reply(None, 204)
 
 
 class TimelineHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def get(self, task_id: str) -> None:
-        self.reply({"items": self.store.get_timeline(task_id), "nextCursor": None})
+    async def get(self, task_id: str) -> None:
+        self.reply({"items": await self.store.get_timeline(task_id), "nextCursor": None})
 
     @web.authenticated
     @authorized
-    def post(self, task_id: str) -> None:
+    async def post(self, task_id: str) -> None:
         body = self.parse(m.TimelineCreate)
-        self.reply_once(
+        await self.reply_once(
             f"POST tasks/{task_id}/timeline",
             lambda: self.store.add_timeline(task_id, body.kind, body.message, body.session_id),
         )

@@ -13,12 +13,14 @@ from .routing import Operation, Route
 class TasksHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def get(self) -> None:
-        query = self.parse_query(m.TaskQuery, multi=("status",))
-        items, cursor = self.store.list_tasks(
+    async def get(self) -> None:
+        query = self.query
+        top_level = query.parent_id == "null"
+        items, cursor = await self.store.list_tasks(
             project_id=query.project_id,
             status=query.status,
-            parent_id=query.parent_id,
+            parent_id=None if top_level else query.parent_id,
+            top_level=top_level,
             q=query.q,
             limit=query.limit,
             cursor=query.cursor,
@@ -28,55 +30,60 @@ class TasksHandler(MaestroHandler):
 
     @web.authenticated
     @authorized
-    def post(self) -> None:
+    async def post(self) -> None:
         body = self.parse(m.TaskCreate)
-        self.reply_once("POST tasks", lambda: self.store.create_task(**body.model_dump()))
+        await self.reply_once("POST tasks", lambda: self.store.create_task(**body.model_dump()))
 
 
 class TaskHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def get(self, task_id: str) -> None:
-        query = self.parse_query(m.TaskGetQuery)
-        self.reply(self.store.get_task(task_id, include_subtasks=query.include == "subtasks"))
+    async def get(self, task_id: str) -> None:
+        include_subtasks = self.query.include == "subtasks"
+        self.reply(await self.store.get_task(task_id, include_subtasks=include_subtasks))
 
     @web.authenticated
     @authorized
-    def patch(self, task_id: str) -> None:
+    async def patch(self, task_id: str) -> None:
         changes = self.parse(m.TaskUpdate).changes()
-        self.reply(self.store.update_task(task_id, changes, self.if_match()))
+        self.reply(await self.store.update_task(task_id, changes, self.if_match()))
 
     @web.authenticated
     @authorized
-    def delete(self, task_id: str) -> None:
-        query = self.parse_query(m.DeleteTaskQuery)
-        self.store.delete_task(task_id, recursive=query.recursive)
+    async def delete(self, task_id: str) -> None:
+        await self.store.delete_task(task_id, recursive=self.query.recursive)
         self.reply(None, 204)
 
 
 class CompleteHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def post(self, task_id: str) -> None:
+    async def post(self, task_id: str) -> None:
         body = self.parse(m.TaskComplete)
-        self.reply_once(f"POST tasks/{task_id}/complete", lambda: self.store.complete_task(
-            task_id, body.message, body.session_id), status=200)
+        await self.reply_once(
+            f"POST tasks/{task_id}/complete",
+            lambda: self.store.complete_task(task_id, body.message, body.session_id),
+            status=200,
+        )
 
 
 class BlockHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def post(self, task_id: str) -> None:
+    async def post(self, task_id: str) -> None:
         body = self.parse(m.TaskBlock)
-        self.reply_once(f"POST tasks/{task_id}/block", lambda: self.store.block_task(
-            task_id, body.reason, body.session_id), status=200)
+        await self.reply_once(
+            f"POST tasks/{task_id}/block",
+            lambda: self.store.block_task(task_id, body.reason, body.session_id),
+            status=200,
+        )
 
 
 class ChildrenHandler(MaestroHandler):
     @web.authenticated
     @authorized
-    def get(self, task_id: str) -> None:
-        self.reply({"items": self.store.children(task_id), "nextCursor": None})
+    async def get(self, task_id: str) -> None:
+        self.reply({"items": await self.store.children(task_id), "nextCursor": None})
 
 
 routes = [

@@ -82,7 +82,9 @@ class AsyncStore:
 
     async def read(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, functools.partial(function, *args, **kwargs))
+        return await loop.run_in_executor(
+            self._readers, functools.partial(function, *args, **kwargs)
+        )
 
     async def write(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run `function` on the writer thread; 503 if it cannot start within `queue_timeout`."""
