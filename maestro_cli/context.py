@@ -16,16 +16,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from maestro_jupyter.vocabulary import PRIORITIES, ROLES, SESSION_STATUSES, TASK_STATUSES
+
 from . import output
 
 if TYPE_CHECKING:
     from maestro_jupyter.client import MaestroClient, SessionEnv
 
 ID_PATTERN = re.compile(r"^[a-z]+_\w+$")
-# The server's vocabulary (maestro_jupyter.models, too heavy to import here; a test compares them).
-TASK_STATUSES = ("todo", "in_progress", "blocked", "completed", "cancelled")
-TASK_PRIORITIES = ("low", "medium", "high", "urgent")
-SESSION_STATUSES = ("spawning", "running", "needs_input", "completed", "failed", "stopped")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,11 +69,12 @@ class State:
         return str(project) if project else None
 
     def emit(self, data: Any, human: Callable[[Any], None]) -> None:
-        """`{"success": true, "data": ...}` with --json, else the human rendering."""
+        """`{"success": true, "data": ...}` with --json, else the human rendering of the data
+        with every control character in its text made visible (it may come from anyone)."""
         if self.json:
             output.print_success(data)
         else:
-            human(data)
+            human(output.neutralised(data))
 
 
 def state() -> State:
@@ -158,8 +157,9 @@ class NonEmptyText(click.ParamType):
 ID = IdType()
 TEXT = NonEmptyText()
 TASK_STATUS = click.Choice(TASK_STATUSES, case_sensitive=False)
-TASK_PRIORITY = click.Choice(TASK_PRIORITIES, case_sensitive=False)
+TASK_PRIORITY = click.Choice(PRIORITIES, case_sensitive=False)
 SESSION_STATUS = click.Choice(SESSION_STATUSES, case_sensitive=False)
+ROLE = click.Choice(ROLES)
 
 
 def is_interactive() -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,9 @@ from maestro_jupyter._version import __version__
 
 from . import output
 from .context import State, global_options
+
+if TYPE_CHECKING:
+    from maestro_jupyter.errors import MaestroError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -91,22 +94,25 @@ def _report_click_error(error: click.ClickException, as_json: bool) -> int:
     return EXIT_USAGE
 
 
-def _report_error(error: Exception, as_json: bool) -> int:
-    from maestro_jupyter import client
+# What a person can do about an error, in CLI terms: the library's messages say what happened,
+# these say which `maestro` command or option changes it.
+TOKEN_HINT = "pass --token, set MAESTRO_TOKEN or run 'maestro config set token TOKEN'"
+HINTS = {
+    "server_not_found": "start one with 'jupyter lab', or set MAESTRO_URL and MAESTRO_TOKEN, "
+    "or run 'maestro config set url URL'",
+    "unauthorized": TOKEN_HINT,
+    "forbidden": TOKEN_HINT,
+    "store_busy": "it was still busy after the retries (store_busy)",
+}
 
-    if isinstance(error, client.MaestroError):
-        message = error.message
-        problems = error.details.get("errors") if isinstance(error.details, dict) else None
-        if isinstance(problems, list) and problems:
-            fields = "; ".join(
-                f"{p.get('field', '?')}: {p.get('message', '')}"
-                for p in problems
-                if isinstance(p, dict)
-            )
-            message = f"{message} ({fields})" if fields else message
-        output.print_error(error.code, message, error.details, as_json=as_json)
-        bad_input = isinstance(error, (client.ValidationError, client.InvalidRequest))
-        return EXIT_USAGE if bad_input or type(error) is client.MaestroError else EXIT_FAILURE
+
+def _report_error(error: Exception, as_json: bool) -> int:
+    from maestro_jupyter import errors
+
+    if isinstance(error, errors.MaestroError):
+        output.print_error(error.code, _message(error), error.details, as_json=as_json)
+        bad_input = isinstance(error, (errors.ValidationFailed, errors.BadRequest))
+        return EXIT_USAGE if bad_input or error.code == "invalid_setting" else EXIT_FAILURE
     if isinstance(error, OSError):
         message = error.strerror or str(error)
         if error.filename:
@@ -120,6 +126,24 @@ def _report_error(error: Exception, as_json: bool) -> int:
         as_json=as_json,
     )
     return EXIT_FAILURE
+
+
+def _message(error: MaestroError) -> str:
+    """The error's message once, then the field problems it does not already say (the server's
+    message names the first few), then what to do about it."""
+    message = error.message
+    problems = error.details.get("errors") if isinstance(error.details, dict) else None
+    if isinstance(problems, list):
+        unsaid = [
+            f"{p.get('field', '?')}: {p.get('message', '')}"
+            for p in problems
+            if isinstance(p, dict)
+        ]
+        unsaid = [problem for problem in unsaid if problem not in message]
+        if unsaid:
+            message = f"{message} ({'; '.join(unsaid)})"
+    hint = HINTS.get(error.code)
+    return f"{message.rstrip('. ')}; {hint}" if hint else message
 
 
 @click.group(

@@ -1,12 +1,15 @@
 """How the CLI prints: aligned tables and coloured words for people, one JSON envelope for machines.
 
-Colour only reaches a terminal, and never when NO_COLOR is set (https://no-color.org).
+Colour only reaches a terminal, and never when NO_COLOR is set (https://no-color.org). Text from
+the server is shown with its control characters made visible (`\\x1b`), whatever is stored: an
+escape sequence in a title must not drive the reader's terminal.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -26,6 +29,37 @@ STATUS_COLORS = {
     "stopped": "bright_black",
 }
 PRIORITY_COLORS = {"urgent": "red", "high": "yellow", "medium": None, "low": "bright_black"}
+
+
+# C0 controls, DEL and C1 controls (U+0080-U+009F: terminals read U+009B as CSI, U+009D as OSC).
+# Newline and tab are kept in running text and escaped in one-line places (table cells, labels).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile("[\n\t]")
+# What JSON leaves raw of these (it escapes only U+0000-U+001F).
+_JSON_RAW_CONTROLS = re.compile("[\x7f-\x9f]")
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or f"\\x{ord(char):02x}"
+
+
+def neutralised(data: Any) -> Any:
+    """`data` (the server's JSON) with every control character in its strings, keys included,
+    shown as an escape (`\\x1b`); newlines and tabs stay for running text."""
+    if isinstance(data, str):
+        return _CONTROLS.sub(_visible, data)
+    if isinstance(data, Mapping):
+        return {neutralised(key): neutralised(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [neutralised(item) for item in data]
+    return data
+
+
+def one_line(text: str) -> str:
+    """`text` with newlines and tabs escaped too, for a table cell or a `label  value` line."""
+    return _LINE_BREAKS.sub(_visible, text)
 
 
 def color_enabled() -> bool | None:
@@ -51,8 +85,14 @@ def priority_word(priority: str | None) -> str:
     return style(priority or "-", PRIORITY_COLORS.get(priority or ""))
 
 
+def dumps(payload: Any, *, indent: int | None = None) -> str:
+    """JSON as UTF-8 text with DEL and the C1 controls escaped as well (`\\u009b`)."""
+    text = json.dumps(payload, indent=indent, ensure_ascii=False)
+    return _JSON_RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def print_json(payload: Any, *, err: bool = False) -> None:
-    click.echo(json.dumps(payload, indent=2, ensure_ascii=False), err=err)
+    click.echo(dumps(payload, indent=2), err=err)
 
 
 def print_success(data: Any) -> None:
@@ -65,9 +105,9 @@ def print_error(
     """One line on stderr (or the JSON error envelope): never a traceback."""
     if as_json:
         envelope = {"success": False, "error": code, "message": message, "details": details or {}}
-        click.echo(json.dumps(envelope, ensure_ascii=False), err=True)
+        click.echo(dumps(envelope), err=True)
         return
-    line = " ".join(message.split())
+    line = one_line(neutralised(" ".join(message.split())))
     echo(f"{style('Error:', 'red', bold=True)} {line}", err=True)
 
 
@@ -77,7 +117,7 @@ Column = tuple[str, Callable[[Mapping[str, Any]], str]]
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
     """Columns aligned on the visible width (colour codes do not count); the last is not padded,
     and on a terminal it is cut to the terminal's width."""
-    cells = [[render(row) for _, render in columns] for row in rows]
+    cells = [[one_line(render(row)) for _, render in columns] for row in rows]
     headers = [header for header, _ in columns]
     widths = [
         max([len(click.unstyle(header))] + [len(click.unstyle(line[i])) for line in cells])
@@ -115,7 +155,9 @@ def pairs(items: Sequence[tuple[str, Any]]) -> str:
     """`label  value` lines with the labels aligned; empty values are left out."""
     shown = [(label, value) for label, value in items if value not in (None, "", [], ())]
     width = max((len(label) for label, _ in shown), default=0)
-    return "\n".join(f"{style(label.ljust(width), dim=True)}  {value}" for label, value in shown)
+    return "\n".join(
+        f"{style(label.ljust(width), dim=True)}  {one_line(str(value))}" for label, value in shown
+    )
 
 
 def join(values: Sequence[Any] | None) -> str:

@@ -2,38 +2,39 @@
 
 Built on `maestro_jupyter.client` (same discovery, retries and typed errors as the CLI). Objects
 wrap the server's JSON: `task.title`, `task.subtask_count`... read the camelCase fields in
-snake_case, and each has a readable `_repr_html_`. Errors raise the client's exceptions, which
-carry the server's error code (`error.code`), message and details.
+snake_case, and each has a readable `_repr_html_`. Errors are those of `maestro_jupyter.errors`
+(re-exported here), carrying the server's error code (`error.code`), message and details.
 """
 
 from __future__ import annotations
 
 import html
-import os
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
-from .client import (
-    AuthenticationFailed,
-    ConflictError,
+from .client import MaestroClient, find_server, kernel_server
+from .client.config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from .display import code, priority_badge, status_badge
+from .errors import (
+    BadRequest,
+    Conflict,
     ConnectionFailed,
-    InvalidRequest,
-    MaestroAPIError,
-    MaestroClient,
+    Forbidden,
     MaestroError,
-    NotFoundError,
-    PayloadTooLarge,
+    NotFound,
     ServerError,
-    ServerInfo,
     ServerNotFound,
-    ValidationError,
-    VersionMismatchError,
-    discover,
-    running_servers,
+    StorageFull,
+    StoreBusy,
+    StoreUnavailable,
+    TooLarge,
+    Unauthorized,
+    ValidationFailed,
+    VersionMismatch,
 )
+from .vocabulary import ENDED_SESSION_STATUSES
 
 __all__ = [
     "Maestro",
@@ -43,93 +44,23 @@ __all__ = [
     "TimelineEntry",
     "find_server",
     "kernel_server",
-    # the client's errors, re-exported so a notebook needs one import
+    # Maestro's errors (maestro_jupyter.errors), re-exported so a notebook needs one import
     "MaestroError",
-    "MaestroAPIError",
     "ServerNotFound",
     "ConnectionFailed",
-    "InvalidRequest",
-    "AuthenticationFailed",
-    "NotFoundError",
-    "ConflictError",
-    "VersionMismatchError",
-    "PayloadTooLarge",
-    "ValidationError",
+    "BadRequest",
+    "Unauthorized",
+    "Forbidden",
+    "NotFound",
+    "Conflict",
+    "VersionMismatch",
+    "TooLarge",
+    "ValidationFailed",
     "ServerError",
+    "StoreBusy",
+    "StoreUnavailable",
+    "StorageFull",
 ]
-
-ENDED_SESSION_STATUSES = ("completed", "failed", "stopped")
-
-GREY = "#6b7280"
-STATUS_COLORS = {
-    "todo": "#6b7280",
-    "in_progress": "#2563eb",
-    "blocked": "#dc2626",
-    "completed": "#16a34a",
-    "cancelled": "#9ca3af",
-    "spawning": "#a16207",
-    "running": "#2563eb",
-    "needs_input": "#ea580c",
-    "failed": "#dc2626",
-    "stopped": "#6b7280",
-}
-PRIORITY_COLORS = {"low": "#9ca3af", "medium": "#2563eb", "high": "#ea580c", "urgent": "#dc2626"}
-
-
-# --- finding the server -------------------------------------------------------------------------
-
-
-def kernel_server(
-    environ: Mapping[str, str] | None = None,
-    runtime_dir: str | os.PathLike[str] | None = None,
-) -> ServerInfo | None:
-    """The Jupyter server that started this kernel, if one did.
-
-    jupyter_client gives a kernel it launches `JPY_PARENT_PID`, the launching process's pid, and
-    Jupyter Server names its runtime file `jpserver-<pid>.json`: so the kernel's own server is the
-    running server whose runtime file carries that pid. None outside such a kernel (e.g. a kernel
-    started by nbclient, or by a remote gateway), and callers fall back to the CLI's discovery.
-    """
-    env = os.environ if environ is None else environ
-    pid = env.get("JPY_PARENT_PID", "")
-    if not pid.isdigit():
-        return None
-    runtime_file = f"jpserver-{pid}.json"
-    try:
-        servers = running_servers(runtime_dir)
-    except OSError:
-        return None
-    for server in servers:
-        if Path(server.source.removeprefix("runtime file ")).name == runtime_file:
-            return ServerInfo(server.url, server.token, f"the kernel's own server ({runtime_file})")
-    return None
-
-
-def find_server(
-    url: str | None = None,
-    token: str | None = None,
-    *,
-    environ: Mapping[str, str] | None = None,
-    runtime_dir: str | os.PathLike[str] | None = None,
-) -> ServerInfo:
-    """Where to connect from a notebook, first match wins:
-
-    1. `url` (and `token`) given to `Maestro(...)`;
-    2. env MAESTRO_URL / MAESTRO_TOKEN (or MAESTRO_API_URL), as for the CLI;
-    3. the Jupyter server this kernel belongs to (see `kernel_server`), because a notebook
-       usually means the server it is open in, whatever the CLI is configured for;
-    4. MAESTRO_HOME's config.json, then the running servers' runtime files (those whose
-       root_dir contains the working directory first), as for the CLI.
-
-    Raises `ServerNotFound` when none answers to that description.
-    """
-    env = os.environ if environ is None else environ
-    if url or env.get("MAESTRO_URL") or env.get("MAESTRO_API_URL"):
-        return discover(url, token, environ=env, runtime_dir=runtime_dir)
-    own = kernel_server(env, runtime_dir)
-    if own is not None:
-        return ServerInfo(own.url, token or own.token, own.source)
-    return discover(None, token, environ=env, runtime_dir=runtime_dir)
 
 
 # --- objects ------------------------------------------------------------------------------------
@@ -156,26 +87,6 @@ def identifier(value: Any) -> str:
     if isinstance(value, str):
         return value
     raise TypeError(f"expected an id or a Maestro object, got {type(value).__name__}")
-
-
-def badge(text: str, color: str) -> str:
-    """A small coloured label (status, priority) for HTML views."""
-    return (
-        f'<span style="background:{color};color:white;border-radius:3px;padding:0 5px;'
-        f'font-size:0.85em">{html.escape(text)}</span>'
-    )
-
-
-def status_badge(status: str) -> str:
-    return badge(status, STATUS_COLORS.get(status, GREY))
-
-
-def priority_badge(priority: str) -> str:
-    return badge(priority, PRIORITY_COLORS.get(priority, GREY))
-
-
-def _code(text: str) -> str:
-    return f"<code>{html.escape(text)}</code>"
 
 
 class Resource:
@@ -252,7 +163,7 @@ class Subtask(Resource):
 
     def _repr_html_(self) -> str:
         mark = "&#9745;" if self.completed else "&#9744;"
-        return f"{mark} {html.escape(self.title)} {_code(self.id)}"
+        return f"{mark} {html.escape(self.title)} {code(self.id)}"
 
 
 class Subtasks(Sequence[Subtask]):
@@ -284,9 +195,7 @@ class Subtasks(Sequence[Subtask]):
         for item in self._items:
             if subtask in (item.id, item.title):
                 return item
-        raise NotFoundError(
-            f"task {self._task.id} has no subtask {subtask!r}", status=404, code="not_found"
-        )
+        raise NotFound(f"task {self._task.id} has no subtask {subtask!r}")
 
     def add(
         self, title: str | Sequence[str | Mapping[str, Any]], *, description: str = ""
@@ -398,7 +307,7 @@ class Task(Resource):
     def _repr_html_(self) -> str:
         status = status_badge(self.status)
         priority = priority_badge(self.priority)
-        parts = [f"<b>{html.escape(self.title)}</b> {status} {priority} {_code(self.id)}"]
+        parts = [f"<b>{html.escape(self.title)}</b> {status} {priority} {code(self.id)}"]
         if self._data.get("blockedReason"):
             parts.append(f"<i>blocked: {html.escape(self.blocked_reason)}</i>")
         if self._data.get("description"):
@@ -406,7 +315,7 @@ class Task(Resource):
         if self._data.get("subtaskCount"):
             parts.append(f"subtasks {self.subtasks_done}" + self.subtasks._repr_html_())
         if self._data.get("sessionIds"):
-            parts.append("sessions: " + ", ".join(_code(s) for s in self.session_ids))
+            parts.append("sessions: " + ", ".join(code(s) for s in self.session_ids))
         return "<div style='line-height:1.5'>" + "<br>".join(parts) + "</div>"
 
 
@@ -439,11 +348,11 @@ class Session(Resource):
 
     def _repr_html_(self) -> str:
         status = status_badge(self.status)
-        tasks = ", ".join(_code(t) for t in self.task_ids)
+        tasks = ", ".join(code(t) for t in self.task_ids)
         exit_code = "" if self.exit_code is None else f" exit code {self.exit_code}"
         return (
-            f"<b>{html.escape(self.name)}</b> {status} {_code(self.id)} agent "
-            f"{_code(self.agent)} ({html.escape(self.role)}){exit_code}<br>tasks: {tasks}"
+            f"<b>{html.escape(self.name)}</b> {status} {code(self.id)} agent "
+            f"{code(self.agent)} ({html.escape(self.role)}){exit_code}<br>tasks: {tasks}"
         )
 
 
@@ -668,8 +577,8 @@ class Maestro:
         token: str | None = None,
         *,
         project: str | None = None,
-        retries: int = 3,
-        timeout: float = 30.0,
+        retries: int = DEFAULT_RETRIES,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.server = find_server(url, token)
         self.client = MaestroClient(self.server, retries=retries, timeout=timeout)
@@ -711,18 +620,6 @@ class Maestro:
             raise ValueError(f"to_dataframe takes 'tasks', 'sessions' or objects, not {items!r}")
         return to_dataframe(items)
 
-    def board(self, **options: Any) -> Any:
-        """A live `TaskBoard` widget on this connection (needs ipywidgets)."""
-        from .widgets import TaskBoard
-
-        return TaskBoard(self, **options)
-
-    def monitor(self, **options: Any) -> Any:
-        """A live `SessionMonitor` widget on this connection (needs ipywidgets)."""
-        from .widgets import SessionMonitor
-
-        return SessionMonitor(self, **options)
-
     def _repr_html_(self) -> str:
         source = html.escape(self.server.source)
-        return f"Maestro at {_code(self.server.url)} <small>found by {source}</small>"
+        return f"Maestro at {code(self.server.url)} <small>found by {source}</small>"

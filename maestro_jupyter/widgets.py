@@ -20,21 +20,33 @@ except ImportError as error:  # pragma: no cover - the `widgets` extra is missin
         "Maestro's widgets need ipywidgets: pip install 'maestro-jupyter[widgets]'"
     ) from error
 
+from .display import (
+    GREEN,
+    GREY,
+    ORANGE,
+    RED,
+    STATUS_COLORS,
+    code,
+    dot,
+    priority_badge,
+    progress_bar,
+    status_badge,
+)
+from .errors import MaestroError
 from .event_stream import Event, EventStream
-from .notebook import GREY, STATUS_COLORS, Maestro, MaestroError, priority_badge, status_badge
+from .notebook import Maestro
+from .vocabulary import (
+    ACTIVE_SESSION_STATUSES,
+    PRIORITIES,
+    PRIORITY_RANK,
+    TASK_STATUS_TITLES,
+    TASK_STATUSES,
+)
 
 __all__ = ["TaskBoard", "SessionMonitor", "TaskCard"]
 
-COLUMNS = ("todo", "in_progress", "blocked", "completed", "cancelled")
-COLUMN_TITLES = {
-    "todo": "To do",
-    "in_progress": "In progress",
-    "blocked": "Blocked",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
-}
-PRIORITY_RANK = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
-ACTIVE_SESSION_STATUSES = ("spawning", "running", "needs_input")
+# The board's columns: every task status, in the order work moves through them.
+COLUMNS = TASK_STATUSES
 
 
 def _newer(incoming: Mapping[str, Any], current: Mapping[str, Any] | None) -> bool:
@@ -122,14 +134,14 @@ class LiveView(widgets.VBox):
         if stream is None:
             state = "loading"
         elif stream.connected:
-            state = f"<span style='color:#16a34a'>&#9679;</span> live (event {stream.seq})"
+            state = f"{dot(GREEN)} live (event {stream.seq})"
         elif stream.running:
-            state = "<span style='color:#ea580c'>&#9679;</span> reconnecting&hellip;"
+            state = f"{dot(ORANGE)} reconnecting&hellip;"
         else:
-            state = "<span style='color:#6b7280'>&#9679;</span> not live"
+            state = f"{dot(GREY)} not live"
         problem = self.last_error or (stream.error if stream is not None else None)
         if problem:
-            state += f" &middot; <span style='color:#dc2626'>{html.escape(problem)}</span>"
+            state += f" &middot; <span style='color:{RED}'>{html.escape(problem)}</span>"
         self.status_line.value = f"<small>{state}</small>"
 
     def _run_action(self, action: Callable[[], Any]) -> Callable[[Any], None]:
@@ -192,21 +204,14 @@ class TaskCard(widgets.VBox):
         priority = task.get("priority", "medium")
         lines = [
             f"<b>{html.escape(task['title'])}</b>",
-            f"{priority_badge(priority)} "
-            f"<code style='font-size:0.8em'>{html.escape(task['id'])}</code>",
+            f"{priority_badge(priority)} {code(task['id'], size='0.8em')}",
         ]
         if task.get("status") == "blocked" and task.get("blockedReason"):
             lines.append(f"<i>blocked: {html.escape(task['blockedReason'])}</i>")
         subtasks = task.get("subtasks") or []
         if subtasks:
             done = sum(1 for s in subtasks if s.get("completed"))
-            percent = round(100 * done / len(subtasks))
-            lines.append(
-                f"<div title='{done} of {len(subtasks)} subtasks done' style='background:#e5e7eb;"
-                f"height:6px;border-radius:3px'><div style='background:#16a34a;height:6px;"
-                f"width:{percent}%;border-radius:3px'></div></div>"
-                f"<small>{done}/{len(subtasks)} subtasks</small>"
-            )
+            lines.append(progress_bar(done, len(subtasks)))
         for session in sessions:
             status = session.get("status", "")
             lines.append(
@@ -214,7 +219,7 @@ class TaskCard(widgets.VBox):
                 f"{status_badge(status)}</small>"
             )
         if note:
-            lines.append(f"<small style='color:#6b7280'>{html.escape(note)}</small>")
+            lines.append(f"<small style='color:{GREY}'>{html.escape(note)}</small>")
         self.summary.value = "<div style='line-height:1.4'>" + "<br>".join(lines) + "</div>"
         ended = task.get("status") in ("completed", "cancelled")
         self.complete_button.disabled = ended
@@ -250,7 +255,7 @@ class TaskBoard(LiveView):
             placeholder="New task title", layout=widgets.Layout(width="320px")
         )
         self.priority_input = widgets.Dropdown(
-            options=list(PRIORITY_RANK)[::-1], value="medium", layout=widgets.Layout(width="110px")
+            options=PRIORITIES, value="medium", layout=widgets.Layout(width="110px")
         )
         self.create_button = widgets.Button(description="Create task", button_style="primary")
         columns = widgets.HBox(
@@ -412,7 +417,7 @@ class TaskBoard(LiveView):
                 self._column_boxes[status].children = cards
             color = STATUS_COLORS.get(status, GREY)
             self._column_titles[status].value = (
-                f"<b style='color:{color}'>{COLUMN_TITLES[status]}</b> "
+                f"<b style='color:{color}'>{TASK_STATUS_TITLES[status]}</b> "
                 f"<small>({len(ids)})</small>"
             )
 
@@ -503,9 +508,9 @@ class SessionMonitor(LiveView):
                 + ("" if exit_code is None else f" <small>exit {exit_code}</small>"),
                 html.escape(session.get("agent") or ""),
                 html.escape(session.get("role") or ""),
-                ", ".join(f"<code>{html.escape(t)}</code>" for t in session.get("taskIds", [])),
+                ", ".join(code(t) for t in session.get("taskIds", [])),
                 html.escape(session.get("startedAt") or ""),
-                f"<code>{html.escape(session['id'])}</code>",
+                code(session["id"]),
             ]
             rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
         head = "".join(

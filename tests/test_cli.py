@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from harness import ServerProcess
 from maestro_cli.main import cli
-from tests.cli_support import JupyterServer, add_session, empty_server, maestro_server  # noqa: F401
+from tests.cli_support import add_session, empty_server, maestro_server  # noqa: F401
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -49,7 +50,7 @@ def invoke(
 
 @pytest.fixture
 def cli_env(
-    maestro_server: JupyterServer,  # noqa: F811
+    maestro_server: ServerProcess,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, str | None]:
@@ -63,7 +64,7 @@ def cli_env(
         "MAESTRO_HOME": str(tmp_path / "maestro-home"),
         "MAESTRO_URL": maestro_server.url,
         "MAESTRO_TOKEN": maestro_server.token,
-        "MAESTRO_RETRY_DELAY": "0.01",
+        "MAESTRO_RETRY_DELAY": "10ms",
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "no-runtime"),
         "NO_COLOR": "1",
     }
@@ -224,7 +225,7 @@ def test_task_tree_nests_child_tasks_and_subtasks(maestro: Maestro) -> None:
 def test_task_next_is_the_most_urgent_todo_whose_dependencies_are_done(
     maestro: Maestro,
     cli_env: dict[str, str | None],
-    empty_server: JupyterServer,  # noqa: F811
+    empty_server: ServerProcess,  # noqa: F811
 ) -> None:
     env = {"MAESTRO_URL": empty_server.url, "MAESTRO_TOKEN": empty_server.token}
     assert maestro("task", "next", env=env).out == "No task is ready.\n"
@@ -286,7 +287,7 @@ def test_subtask_commands(maestro: Maestro) -> None:
 # -- a spawned session's environment -------------------------------------------------------------
 
 
-def session_env(server: JupyterServer, task_ids: list[str]) -> dict[str, str | None]:
+def session_env(server: ServerProcess, task_ids: list[str]) -> dict[str, str | None]:
     session_id = add_session(server, task_ids)
     return {
         "MAESTRO_SESSION_ID": session_id,
@@ -299,7 +300,7 @@ def session_env(server: JupyterServer, task_ids: list[str]) -> dict[str, str | N
 
 def test_task_complete_without_an_id_completes_the_sessions_task(
     maestro: Maestro,
-    maestro_server: JupyterServer,  # noqa: F811
+    maestro_server: ServerProcess,  # noqa: F811
 ) -> None:
     task = create(maestro, "Session work")
     env = session_env(maestro_server, [task["id"]])
@@ -309,7 +310,7 @@ def test_task_complete_without_an_id_completes_the_sessions_task(
 
 def test_task_complete_without_an_id_refuses_to_guess_between_several_tasks(
     maestro: Maestro,
-    maestro_server: JupyterServer,  # noqa: F811
+    maestro_server: ServerProcess,  # noqa: F811
 ) -> None:
     first, second = create(maestro, "One"), create(maestro, "Two")
     env = session_env(maestro_server, [first["id"], second["id"]])
@@ -322,7 +323,7 @@ def test_task_complete_without_an_id_refuses_to_guess_between_several_tasks(
 
 def test_task_complete_without_an_id_asks_which_task_on_a_terminal(
     maestro: Maestro,
-    maestro_server: JupyterServer,  # noqa: F811
+    maestro_server: ServerProcess,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     first, second = create(maestro, "Left alone"), create(maestro, "Chosen")
@@ -335,7 +336,7 @@ def test_task_complete_without_an_id_asks_which_task_on_a_terminal(
 
 def test_subtask_complete_in_a_session_finds_the_task_itself(
     maestro: Maestro,
-    maestro_server: JupyterServer,  # noqa: F811
+    maestro_server: ServerProcess,  # noqa: F811
 ) -> None:
     first = create(maestro, "First", "--subtask", "a")
     second = create(maestro, "Second", "--subtask", "b")
@@ -350,7 +351,7 @@ def test_subtask_complete_in_a_session_finds_the_task_itself(
 
 def test_reports_add_timeline_entries_and_change_status(
     maestro: Maestro,
-    maestro_server: JupyterServer,  # noqa: F811
+    maestro_server: ServerProcess,  # noqa: F811
 ) -> None:
     task = create(maestro, "Reported on")
     env = session_env(maestro_server, [task["id"]])
@@ -391,7 +392,7 @@ def test_report_outside_a_session_needs_a_task(maestro: Maestro) -> None:
 
 def test_whoami_shows_the_session_and_its_tasks(
     maestro: Maestro,
-    maestro_server: JupyterServer,  # noqa: F811
+    maestro_server: ServerProcess,  # noqa: F811
 ) -> None:
     outside = maestro("whoami")
     assert outside.code == 0 and "Not inside a Maestro session" in outside.out
@@ -411,7 +412,7 @@ def test_whoami_shows_the_session_and_its_tasks(
 
 def test_status_reports_server_version_counts_and_session(
     maestro: Maestro,
-    maestro_server: JupyterServer,  # noqa: F811
+    maestro_server: ServerProcess,  # noqa: F811
 ) -> None:
     human = maestro("status")
     assert human.code == 0
@@ -427,7 +428,7 @@ def test_status_reports_server_version_counts_and_session(
 # -- sessions ------------------------------------------------------------------------------------
 
 
-def test_session_list_and_info(maestro: Maestro, maestro_server: JupyterServer) -> None:  # noqa: F811
+def test_session_list_and_info(maestro: Maestro, maestro_server: ServerProcess) -> None:  # noqa: F811
     task = create(maestro, "Session listed")
     env = session_env(maestro_server, [task["id"]])
     session_id = env["MAESTRO_SESSION_ID"]
@@ -464,7 +465,7 @@ def test_session_spawn_and_stop(maestro: Maestro) -> None:
 
 def test_session_spawned_from_a_session_records_its_parent(
     maestro: Maestro,
-    maestro_server: JupyterServer,  # noqa: F811
+    maestro_server: ServerProcess,  # noqa: F811
 ) -> None:
     task = create(maestro, "Delegated")
     env = session_env(maestro_server, [task["id"]])
@@ -531,9 +532,23 @@ def test_config_set_get_show_unset(maestro: Maestro, cli_env: dict[str, str | No
     assert maestro("config", "set", "colour", "red").code == 2
 
 
+def test_config_durations_take_units_and_refuse_a_bare_number_in_milliseconds(
+    maestro: Maestro,
+) -> None:
+    assert maestro("config", "set", "retry_delay", "500ms").code == 0
+    assert maestro("config", "get", "retry_delay").out == "500ms\n"
+    assert maestro("config", "set", "timeout", "2s").code == 0
+    assert maestro("config", "set", "retry_delay", "0.5").code == 0
+    refused = maestro("config", "set", "retry_delay", "1000")
+    assert refused.code == 2 and refused.err.count("\n") == 1
+    assert "1000ms" in refused.err
+    assert maestro("config", "get", "retry_delay").out == "0.5\n"
+    assert maestro("config", "set", "timeout", "soon").code == 2
+
+
 def test_config_file_is_used_when_the_environment_names_no_server(
     maestro: Maestro,
-    maestro_server: JupyterServer,  # noqa: F811
+    maestro_server: ServerProcess,  # noqa: F811
 ) -> None:
     maestro("config", "set", "url", maestro_server.url)
     maestro("config", "set", "token", maestro_server.token)
@@ -546,8 +561,8 @@ def test_config_file_is_used_when_the_environment_names_no_server(
 
 def test_export_then_import_into_an_empty_store_round_trips_everything(
     maestro: Maestro,
-    maestro_server: JupyterServer,  # noqa: F811
-    empty_server: JupyterServer,  # noqa: F811
+    maestro_server: ServerProcess,  # noqa: F811
+    empty_server: ServerProcess,  # noqa: F811
     tmp_path: Path,
 ) -> None:
     parent = create(maestro, "Exported parent", "--subtask", "a", "--subtask", "b")
@@ -600,7 +615,7 @@ def _subtask(maestro: Maestro) -> tuple[str, str]:
     return task_id, maestro("subtask", "list", task_id, "--json").data[0]["id"]
 
 
-EVERY_COMMAND: dict[str, Callable[[Maestro, JupyterServer], tuple[str, ...]]] = {
+EVERY_COMMAND: dict[str, Callable[[Maestro, ServerProcess], tuple[str, ...]]] = {
     "task list": lambda m, s: ("task", "list"),
     "task create": lambda m, s: ("task", "create", "Both modes"),
     "task get": lambda m, s: ("task", "get", _task(m)),
@@ -636,7 +651,7 @@ EVERY_COMMAND: dict[str, Callable[[Maestro, JupyterServer], tuple[str, ...]]] = 
 @pytest.mark.parametrize("command", sorted(EVERY_COMMAND))
 def test_every_command_answers_people_and_programs(
     maestro: Maestro,
-    maestro_server: JupyterServer,  # noqa: F811
+    maestro_server: ServerProcess,  # noqa: F811
     command: str,
 ) -> None:
     human = maestro(*EVERY_COMMAND[command](maestro, maestro_server))
@@ -697,9 +712,89 @@ def test_a_value_the_server_rejects_exits_2_naming_the_field(maestro: Maestro) -
     assert run.error["details"]["errors"][0]["field"] == "title"
 
 
-def test_a_wrong_token_is_one_line_and_exit_1(maestro: Maestro) -> None:
+def test_the_servers_message_is_printed_exactly_once(maestro: Maestro) -> None:
+    message = maestro("task", "create", "x" * 5000, "--json").error["message"]
+    assert "title" in message
+    human = maestro("task", "create", "x" * 5000)
+    assert human.err == f"Error: {message}\n"
+    missing = maestro("task", "get", "task_nosuchtask")
+    server_says = maestro("task", "get", "task_nosuchtask", "--json").error["message"]
+    assert missing.err == f"Error: {server_says}\n"
+
+
+def test_a_wrong_token_is_one_line_and_exit_1_saying_how_to_give_one(
+    maestro: Maestro,
+    maestro_server: ServerProcess,  # noqa: F811
+) -> None:
     run = maestro("task", "list", env={"MAESTRO_TOKEN": "wrong"})
-    assert run.code == 1 and run.err.count("\n") == 1 and "token" in run.err
+    assert run.code == 1 and run.err.count("\n") == 1
+    assert run.err.startswith(f"Error: {maestro_server.url} refused the token (HTTP 40")
+    assert run.err.endswith(
+        "; pass --token, set MAESTRO_TOKEN or run 'maestro config set token TOKEN'\n"
+    )
+
+
+# -- whatever is stored, the terminal only shows text ---------------------------------------------
+
+HOSTILE = "Evil \x1b]0;pwned\x07 title \x9b2J \x7f\x00 end"
+SHOWN = "Evil \\x1b]0;pwned\\x07 title \\x9b2J \\x7f\\x00 end"
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@pytest.fixture
+def hostile_task(maestro_server: ServerProcess) -> dict[str, Any]:  # noqa: F811
+    """A task whose title holds escape sequences, written straight into the server's database
+    (no input check on that path, as with an import or an older version's rows)."""
+    from maestro_jupyter.store import Store
+
+    store = Store(f"sqlite:///{maestro_server.db_path}")
+    try:
+        task = store.create_task(
+            HOSTILE, description="line one\nline \x1b[2J two", subtasks=[{"title": HOSTILE}]
+        )
+    finally:
+        store.close()
+    assert maestro_server.api("GET", f"tasks/{task['id']}")["title"] == HOSTILE
+    return task
+
+
+def test_tables_and_text_show_control_characters_as_escapes(
+    maestro: Maestro, hostile_task: dict[str, Any]
+) -> None:
+    task_id = hostile_task["id"]
+    listed = maestro("task", "list", "-q", "pwned")
+    row = next(line for line in listed.out.splitlines() if task_id in line)
+    assert row.endswith(SHOWN)
+    shown = maestro("task", "get", task_id)
+    assert shown.out.startswith(f"{task_id}  {SHOWN}\n")
+    assert "line one\nline \\x1b[2J two" in shown.out  # running text keeps its lines
+    assert f"] {SHOWN}" in maestro("task", "tree", task_id).out
+    assert SHOWN in maestro("subtask", "list", task_id).out
+    for run in (listed, shown):
+        assert not CONTROLS.search(run.out.replace("\n", ""))
+
+
+def test_json_output_escapes_every_control_character(
+    maestro: Maestro, hostile_task: dict[str, Any]
+) -> None:
+    run = maestro("task", "get", hostile_task["id"], "--json")
+    assert not CONTROLS.search(run.out.replace("\n", ""))
+    assert "\\u001b]0;pwned\\u0007" in run.out and "\\u009b" in run.out
+    assert run.data["title"] == HOSTILE
+    exported = maestro("export")
+    assert not CONTROLS.search(exported.out.replace("\n", ""))
+
+
+def test_error_messages_show_control_characters_as_escapes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from maestro_cli import output
+
+    output.print_error("not_found", f"no task called {HOSTILE}", None, as_json=False)
+    output.print_error("not_found", f"no task called {HOSTILE}", {"title": HOSTILE}, as_json=True)
+    human, as_json = capsys.readouterr().err.splitlines()
+    assert human == f"Error: no task called {SHOWN}"
+    assert not CONTROLS.search(as_json) and json.loads(as_json)["details"]["title"] == HOSTILE
 
 
 def test_tables_cut_the_last_column_to_the_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -714,17 +809,6 @@ def test_tables_cut_the_last_column_to_the_terminal_width(monkeypatch: pytest.Mo
         "ID      TITLE",
         "task_1  a title far too long …",
     ]
-
-
-def test_the_cli_knows_the_servers_vocabulary() -> None:
-    from typing import get_args
-
-    from maestro_cli import context
-    from maestro_jupyter import models
-
-    assert context.TASK_STATUSES == models.TASK_STATUSES
-    assert context.SESSION_STATUSES == models.SESSION_STATUSES
-    assert context.TASK_PRIORITIES == get_args(models.Priority)
 
 
 def test_help_has_examples_and_completion_instructions(maestro: Maestro) -> None:

@@ -8,22 +8,23 @@ import sys
 
 import pytest
 
+from harness import ServerProcess, free_port
 from maestro_jupyter import Maestro as LazyMaestro
+from maestro_jupyter import errors
 from maestro_jupyter.notebook import (
-    AuthenticationFailed,
-    ConflictError,
+    Conflict,
     ConnectionFailed,
+    Forbidden,
     Maestro,
-    MaestroAPIError,
     MaestroError,
-    NotFoundError,
+    NotFound,
     Session,
     Subtask,
     Task,
-    ValidationError,
-    VersionMismatchError,
+    Unauthorized,
+    ValidationFailed,
+    VersionMismatch,
 )
-from tests.cli_support import JupyterServer, free_port
 from tests.notebook_support import maestro, server  # noqa: F401
 
 pytestmark = pytest.mark.timeout(120)
@@ -78,11 +79,11 @@ def test_tasks_are_updated_completed_blocked_and_deleted(maestro: Maestro) -> No
     assert child.complete("Shipped").status == "completed"
     assert [e.message for e in maestro.timeline(child) if e.kind == "milestone"] == ["Shipped"]
 
-    with pytest.raises(ConflictError) as conflict:
+    with pytest.raises(Conflict) as conflict:
         parent.delete()
     assert conflict.value.code == "conflict"
     maestro.tasks.delete(parent, recursive=True)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFound):
         child.refresh()
 
 
@@ -135,7 +136,7 @@ def test_a_spawn_for_an_unknown_agent_is_a_validation_error(
 ) -> None:
     task = maestro.tasks.create("Nobody can do this")
 
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(ValidationFailed) as error:
         task.spawn(agent="no-such-agent")
 
     assert error.value.status == 422
@@ -144,31 +145,38 @@ def test_a_spawn_for_an_unknown_agent_is_a_validation_error(
 
 
 def test_errors_carry_the_server_code_message_and_details(maestro: Maestro) -> None:  # noqa: F811
-    with pytest.raises(NotFoundError) as missing:
+    with pytest.raises(NotFound) as missing:
         maestro.tasks.get("task_doesnotexist")
     assert (missing.value.status, missing.value.code) == (404, "not_found")
     assert "task_doesnotexist" in missing.value.message
 
-    with pytest.raises(ValidationError) as invalid:
+    with pytest.raises(ValidationFailed) as invalid:
         maestro.tasks.create("Bad priority", priority="whenever")
     assert invalid.value.details["errors"][0]["field"] == "priority"
 
     task = maestro.tasks.create("Versioned")
     task.update(title="Versioned twice")
-    with pytest.raises(VersionMismatchError) as moved:
+    with pytest.raises(VersionMismatch) as moved:
         maestro.client.update_task(task.id, {"title": "stale"}, version=1)
     assert moved.value.code == "version_mismatch"
 
     for error in (missing.value, invalid.value, moved.value):
-        assert isinstance(error, MaestroAPIError) and isinstance(error, MaestroError)
+        assert isinstance(error, MaestroError)
+
+
+def test_the_notebook_raises_the_one_hierarchy_of_maestro_errors() -> None:
+    assert (NotFound, Conflict, ValidationFailed, MaestroError) == (
+        errors.NotFound, errors.Conflict, errors.ValidationFailed, errors.MaestroError
+    )
 
 
 def test_a_wrong_token_and_a_dead_server_raise_typed_errors(
-    server: JupyterServer,  # noqa: F811
+    server: ServerProcess,  # noqa: F811
 ) -> None:
-    with pytest.raises(AuthenticationFailed) as refused:
+    with pytest.raises((Unauthorized, Forbidden)) as refused:
         Maestro(server.url, "wrong-token", retries=0).tasks.list()
     assert refused.value.status in (401, 403)
+    assert refused.value.message == f"{server.url} refused the token (HTTP {refused.value.status})"
 
     with pytest.raises(ConnectionFailed) as unreachable:
         Maestro(f"http://127.0.0.1:{free_port()}/", "x", retries=0).status()

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import websocket
 
-from maestro_jupyter.client import ServerNotFound
+from harness import ServerProcess
+from maestro_jupyter.errors import ServerNotFound
 from maestro_jupyter.notebook import Maestro, find_server, kernel_server
-from tests.cli_support import JupyterServer
 from tests.notebook_support import server  # noqa: F401
 
 pytestmark = pytest.mark.timeout(120)
@@ -114,7 +114,7 @@ def test_no_server_anywhere_is_a_typed_error(
 
 
 def test_maestro_connects_to_a_real_server_found_by_its_runtime_file(
-    server: JupyterServer,  # noqa: F811
+    server: ServerProcess,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -135,7 +135,7 @@ def test_maestro_connects_to_a_real_server_found_by_its_runtime_file(
     assert by_kernel.status()["schemaVersion"] >= 1
 
 
-def jupyter_api(server: JupyterServer, method: str, path: str, body: Any = None) -> Any:  # noqa: F811
+def jupyter_api(server: ServerProcess, method: str, path: str, body: Any = None) -> Any:  # noqa: F811
     request = urllib.request.Request(
         server.url + "api/" + path,
         method=method,
@@ -147,7 +147,7 @@ def jupyter_api(server: JupyterServer, method: str, path: str, body: Any = None)
     return json.loads(data) if data else None
 
 
-def run_in_server_kernel(server: JupyterServer, code: str) -> str:  # noqa: F811
+def run_in_server_kernel(server: ServerProcess, code: str) -> str:  # noqa: F811
     """Start a kernel through the server's own API (as Lab does) and run `code`; its stdout."""
     kernel = jupyter_api(server, "POST", "kernels", {"name": "python3"})
     url = server.url.replace("http://", "ws://") + f"api/kernels/{kernel['id']}/channels"
@@ -181,7 +181,7 @@ def run_in_server_kernel(server: JupyterServer, code: str) -> str:  # noqa: F811
 
 
 def test_a_kernel_started_by_the_server_connects_to_that_server(
-    server: JupyterServer,  # noqa: F811
+    server: ServerProcess,  # noqa: F811
 ) -> None:
     printed = run_in_server_kernel(
         server,

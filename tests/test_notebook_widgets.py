@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 import pytest
 
+from harness import ServerProcess
 from maestro_jupyter.event_stream import EventStream
 from maestro_jupyter.notebook import Maestro
 from maestro_jupyter.widgets import SessionMonitor, TaskBoard
-from tests.cli_support import JupyterServer
 from tests.notebook_support import maestro, server  # noqa: F401
 
 pytestmark = pytest.mark.timeout(120)
@@ -42,13 +42,13 @@ async def live(view: V) -> AsyncIterator[V]:
         await view.stream.wait_closed()
 
 
-def post(server: JupyterServer, path: str, body: Any = None) -> Any:  # noqa: F811
+def post(server: ServerProcess, path: str, body: Any = None) -> Any:  # noqa: F811
     """A change made by someone else: straight to the REST API, not through the widget."""
     return server.api("POST", path, {} if body is None else body)
 
 
 async def test_a_task_created_over_rest_appears_in_todo_and_moves_when_completed(
-    maestro: Maestro, server: JupyterServer  # noqa: F811
+    maestro: Maestro, server: ServerProcess  # noqa: F811
 ) -> None:
     async with live(TaskBoard(maestro)) as board:
         task = post(server, "tasks", {"title": "Appears live", "priority": "urgent"})
@@ -65,7 +65,7 @@ async def test_a_task_created_over_rest_appears_in_todo_and_moves_when_completed
 
 
 async def test_blocking_updates_and_deletes_move_cards(
-    maestro: Maestro, server: JupyterServer  # noqa: F811
+    maestro: Maestro, server: ServerProcess  # noqa: F811
 ) -> None:
     async with live(TaskBoard(maestro)) as board:
         task = post(server, "tasks", {"title": "Moves around"})
@@ -83,7 +83,7 @@ async def test_blocking_updates_and_deletes_move_cards(
 
 
 async def test_subtask_changes_update_the_cards_progress(
-    maestro: Maestro, server: JupyterServer  # noqa: F811
+    maestro: Maestro, server: ServerProcess  # noqa: F811
 ) -> None:
     async with live(TaskBoard(maestro)) as board:
         subtasks = [{"title": "A"}, {"title": "B"}]
@@ -102,7 +102,7 @@ async def test_subtask_changes_update_the_cards_progress(
 
 
 async def test_the_buttons_create_block_add_subtasks_complete_and_spawn(
-    maestro: Maestro, server: JupyterServer  # noqa: F811
+    maestro: Maestro, server: ServerProcess  # noqa: F811
 ) -> None:
     async with live(TaskBoard(maestro)) as board:
         board.title_input.value = "Made with the toolbar"
@@ -135,7 +135,7 @@ async def test_the_buttons_create_block_add_subtasks_complete_and_spawn(
 
 
 async def test_a_button_without_its_text_shows_an_error_and_changes_nothing(
-    maestro: Maestro, server: JupyterServer  # noqa: F811
+    maestro: Maestro, server: ServerProcess  # noqa: F811
 ) -> None:
     async with live(TaskBoard(maestro)) as board:
         task_id = board.create("Not blocked by accident")
@@ -150,7 +150,7 @@ async def test_a_button_without_its_text_shows_an_error_and_changes_nothing(
 
 
 async def test_server_errors_of_an_action_show_in_the_status_line(
-    maestro: Maestro, server: JupyterServer  # noqa: F811
+    maestro: Maestro, server: ServerProcess  # noqa: F811
 ) -> None:
     async with live(TaskBoard(maestro)) as board:
         task_id = board.create("Deleted under the board's feet")
@@ -163,7 +163,7 @@ async def test_server_errors_of_an_action_show_in_the_status_line(
 
 
 async def test_the_board_reconnects_and_catches_up_on_missed_events(
-    maestro: Maestro, server: JupyterServer  # noqa: F811
+    maestro: Maestro, server: ServerProcess  # noqa: F811
 ) -> None:
     async with live(TaskBoard(maestro)) as board:
         board.stream.disconnect()
@@ -176,7 +176,7 @@ async def test_the_board_reconnects_and_catches_up_on_missed_events(
 
 
 async def test_a_stream_ahead_of_the_server_resyncs_from_the_start(
-    server: JupyterServer,  # noqa: F811
+    server: ServerProcess,  # noqa: F811
 ) -> None:
     events: list[dict[str, Any]] = []
     resyncs: list[int] = []
@@ -196,7 +196,7 @@ async def test_a_stream_ahead_of_the_server_resyncs_from_the_start(
 
 
 async def test_a_board_limited_to_a_project_shows_only_its_tasks(
-    maestro: Maestro, server: JupyterServer  # noqa: F811
+    maestro: Maestro, server: ServerProcess  # noqa: F811
 ) -> None:
     project = post(server, "projects", {"name": "Side project"})
     board = TaskBoard(maestro, project=project["id"])
@@ -228,7 +228,7 @@ async def test_closing_a_board_closes_its_socket(
 
 
 async def test_the_session_monitor_follows_session_status(
-    maestro: Maestro, server: JupyterServer  # noqa: F811
+    maestro: Maestro, server: ServerProcess  # noqa: F811
 ) -> None:
     task = post(server, "tasks", {"title": "Watched"})
     monitor = SessionMonitor(maestro, task=task["id"])
@@ -244,7 +244,7 @@ async def test_the_session_monitor_follows_session_status(
 
 
 async def test_a_failing_update_shows_and_the_next_events_still_arrive(
-    maestro: Maestro, server: JupyterServer, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    maestro: Maestro, server: ServerProcess, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:
     async with live(TaskBoard(maestro)) as board:
         apply = board.apply
@@ -265,7 +265,7 @@ async def test_a_failing_update_shows_and_the_next_events_still_arrive(
 
 
 async def test_the_session_monitors_stop_button_stops_the_picked_session(
-    maestro: Maestro, server: JupyterServer  # noqa: F811
+    maestro: Maestro, server: ServerProcess  # noqa: F811
 ) -> None:
     task = post(server, "tasks", {"title": "Runs until stopped"})
     async with live(SessionMonitor(maestro, task=task["id"])) as monitor:

@@ -13,9 +13,10 @@ KEYS = {
     "url": "Jupyter server URL, e.g. http://127.0.0.1:8888/ (with any base_url)",
     "token": "Jupyter token",
     "project": "default project id",
-    "timeout": "seconds to wait for an answer (default 30)",
-    "retries": "retries on network errors and 502/503/504 (default 3)",
-    "retry_delay": "base of the exponential backoff, seconds (default 0.3)",
+    "timeout": "how long to wait for an answer: 30s, 1500ms (a bare number is seconds; default 30)",
+    "retries": "retries on network errors, 502/503/504 and a busy store (default 3)",
+    "retry_delay": "base of the exponential backoff: 300ms, 1s (a bare number is seconds; "
+    "default 0.3)",
 }
 KEY = click.Choice(sorted(KEYS))
 
@@ -38,28 +39,27 @@ def _mask(config: dict[str, Any], reveal: bool) -> dict[str, Any]:
 
 
 def parse_value(key: str, raw: str) -> Any:
-    """Check and convert a value before it is saved (exit 2 on a bad one)."""
-    from maestro_jupyter.client import normalize_url
+    """Check a value before it is saved (exit 2 on a bad one): URLs are normalised, numbers of
+    retries saved as numbers, durations as written (`500ms`), so they read back as typed."""
+    from maestro_jupyter.client import InvalidSetting, RetrySettings, normalize_url
 
     value = raw.strip()
     if not value:
         raise InputError(f"config value for {key} must not be empty")
-    try:
-        if key == "url":
-            return normalize_url(value)
-        if key == "project":
+    if key == "url":
+        return normalize_url(value)
+    if key == "project":
+        try:
             return ID.convert(value, None, None)
-        if key == "retries":
-            number: Any = int(value)
-        elif key in ("timeout", "retry_delay"):
-            number = float(value)
-        else:
-            return value
-    except (ValueError, click.BadParameter) as error:
-        raise InputError(f"bad value for {key}: {raw!r} ({error})") from None
-    if number < 0:
-        raise InputError(f"bad value for {key}: {raw!r} must not be negative")
-    return number
+        except click.BadParameter as error:
+            raise InputError(f"bad value for {key}: {error}") from None
+    if key in ("retries", "retry_delay", "timeout"):
+        try:
+            RetrySettings.load(environ={}, config={key: value})
+        except InvalidSetting as error:
+            raise InputError(error.message) from None
+        return int(value) if key == "retries" else value
+    return value
 
 
 @config.command("show")

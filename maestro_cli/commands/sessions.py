@@ -9,7 +9,16 @@ from typing import Any
 import click
 
 from .. import output
-from ..context import ID, SESSION_STATUS, TEXT, InputError, examples, global_options, state
+from ..context import (
+    ID,
+    ROLE,
+    SESSION_STATUS,
+    TEXT,
+    InputError,
+    examples,
+    global_options,
+    state,
+)
 
 
 @click.group()
@@ -94,7 +103,7 @@ def session_info(session_id: str | None) -> None:
 
 @session.command("spawn")
 @click.argument("task_ids", type=ID, nargs=-1, required=True)
-@click.option("--role", type=click.Choice(["worker", "orchestrator"]), help="Default worker.")
+@click.option("--role", type=ROLE, help="Default worker.")
 @click.option("--skill", "skills", type=TEXT, multiple=True, help="A skill to brief it with.")
 @click.option("--agent", type=TEXT, help="An agent configured on the server (e.g. claude).")
 @click.option("--name", type=TEXT, help="Tab title.")

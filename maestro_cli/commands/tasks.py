@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from maestro_jupyter.vocabulary import PRIORITY_RANK
+
 from .. import output
 from ..context import (
     ID,
@@ -19,8 +21,6 @@ from ..context import (
     session_task_ids,
     state,
 )
-
-PRIORITY_RANK = {"urgent": 3, "high": 2, "medium": 1, "low": 0}
 
 
 @click.group()
@@ -332,7 +332,8 @@ def pick_next(tasks: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
         if t.get("status") == "todo"
         and all(status.get(dep) == "completed" for dep in t.get("dependencies") or [])
     ]
+    medium = PRIORITY_RANK["medium"]
     ready.sort(
-        key=lambda t: (-PRIORITY_RANK.get(t.get("priority") or "", 1), t.get("createdAt") or "")
+        key=lambda t: (PRIORITY_RANK.get(t.get("priority"), medium), t.get("createdAt") or "")
     )
     return ready[0] if ready else None
