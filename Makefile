@@ -32,7 +32,7 @@ bench: install
 	$(BIN)/python -m bench
 
 lint: install
-	$(BIN)/python -m ruff check maestro_jupyter maestro_cli tests bench
+	$(BIN)/python -m ruff check maestro_jupyter maestro_cli tests bench harness
 
 clean:
 	rm -rf $(VENV) build dist labextension/node_modules labextension/lib maestro_jupyter/labextension

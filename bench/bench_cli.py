@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from .report import machine, median, ms, table, verdict
-from .server import ServerProcess
+from harness import ServerProcess
 
 AIM_SECONDS = 0.150
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from .load import HTTPConnection
 from .operations import API
 from .report import table, verdict
-from .server import ServerProcess
+from harness import ServerProcess
 
 WRITERS = 50
 SUBTASKS_EACH = 20

@@ -19,7 +19,7 @@ from tornado.websocket import websocket_connect
 from .load import HTTPConnection, RunResult
 from .operations import API
 from .report import table
-from .server import ServerProcess
+from harness import ServerProcess
 
 SUBSCRIBERS = 100
 WRITES = 20

@@ -15,7 +15,7 @@ from .bench_rest import measure
 from .operations import BASELINE, make_pool, operations
 from .report import median, table, verdict
 from .seed import seed
-from .server import ServerProcess
+from harness import ServerProcess
 
 SIZES = (100, 10_000, 100_000)
 AIM = 1.5

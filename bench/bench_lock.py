@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .server import ServerProcess
+from harness import ServerProcess
 
 
 def _status_latencies(server: ServerProcess, seconds: float) -> list[float]:

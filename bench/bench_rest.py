@@ -14,7 +14,7 @@ from pathlib import Path
 from .load import RequestFactory, RunResult, run_load
 from .operations import BASELINE, READS, make_pool, operations
 from .report import median, table, verdict
-from .server import ServerProcess
+from harness import ServerProcess
 
 CONNECTIONS = (1, 50)
 GET_AIM, WRITE_AIM = 0.80, 0.60

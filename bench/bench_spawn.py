@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .report import machine, median, ms, table
-from .server import ServerProcess
+from harness import ServerProcess
 
 # The program both kinds of terminal run: mark that it is running, then idle until stopped.
 MARK_THEN_IDLE = ': > "$1/$2"; exec sleep 600'

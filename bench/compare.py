@@ -18,7 +18,7 @@ from pathlib import Path
 from .bench_rest import measure
 from .operations import make_pool, operations
 from .report import median, table
-from .server import REPO, ServerProcess
+from harness import REPO, ServerProcess
 
 
 def extract(revision: str, into: Path) -> Path:

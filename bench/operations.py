@@ -10,7 +10,7 @@ import itertools
 from dataclasses import dataclass
 
 from .load import Request, RequestFactory
-from .server import ServerProcess
+from harness import ServerProcess
 
 API = "/maestro/api/"
 BASELINE = "baseline GET /api/status"

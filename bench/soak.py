@@ -18,7 +18,7 @@ from pathlib import Path
 from .load import Request, RunResult, run_load
 from .operations import BASELINE, make_pool, operations
 from .report import table
-from .server import ServerProcess
+from harness import ServerProcess
 
 MiB = 1024 * 1024
 

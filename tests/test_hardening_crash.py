@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import ServerProcess
+from harness import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

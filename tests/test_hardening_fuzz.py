@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from bench.server import ServerProcess
+from harness import ServerProcess
 from maestro_jupyter.handlers import api_routes
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]

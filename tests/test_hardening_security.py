@@ -19,7 +19,7 @@ import pytest
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
-from bench.server import ServerProcess
+from harness import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 

@@ -12,7 +12,7 @@ import pytest
 
 from bench.load import run_load
 from bench.operations import make_pool, operations
-from bench.server import ServerProcess
+from harness import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 

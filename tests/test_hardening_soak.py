@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import ServerProcess
+from harness import ServerProcess
 from bench.soak import soak
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
