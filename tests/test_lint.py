@@ -11,7 +11,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_ruff_finds_nothing():
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "maestro_jupyter", "maestro_cli", "tests", "bench", "harness"],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "maestro_jupyter",
+            "maestro_cli",
+            "tests",
+            "bench",
+            "harness",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

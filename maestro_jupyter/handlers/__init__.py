@@ -15,7 +15,9 @@ def api_routes() -> list[Route]:
 
 
 def route_table() -> list[tuple[str, Any]]:
-    for route in api_routes():
+    routes = api_routes()
+    for route in routes:  # each handler checks its query against its own operations
         route.handler.operations = route.operations
-    table = [(route.pattern, route.handler) for route in api_routes()] + events.routes
+    meta.OpenAPIHandler.routes = routes
+    table = [(route.pattern, route.handler) for route in routes] + events.routes
     return [*table, (API_PREFIX + "(.*)", meta.UnknownRouteHandler)]

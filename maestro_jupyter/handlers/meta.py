@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import typing
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
@@ -28,14 +29,14 @@ class StatusHandler(MaestroHandler):
 
 class OpenAPIHandler(MaestroHandler):
     requires_store = False  # the document answers even while the store is unavailable
+    routes: typing.ClassVar[list[Route]] = []  # the served table, given by route_table()
 
     @web.authenticated
     @authorized
     def get(self) -> None:
         from ..openapi import build_openapi
-        from . import api_routes
 
-        self.reply(build_openapi(api_routes(), self.base_url))
+        self.reply(build_openapi(self.routes, self.base_url))
 
 
 class ExportHandler(MaestroHandler):
