@@ -189,6 +189,13 @@ class ConnectionFailed(MaestroError):
     code = "connection_failed"
 
 
+class InvalidSetting(MaestroError):
+    """A setting (environment variable or config key) holds a value that cannot be used."""
+
+    status = 0
+    code = "invalid_setting"
+
+
 def _subclasses(cls: type[MaestroError]) -> list[type[MaestroError]]:
     found = []
     for sub in cls.__subclasses__():

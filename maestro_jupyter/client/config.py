@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import MaestroError
+from ..errors import InvalidSetting
 from ..paths import maestro_home
 
 DEFAULT_RETRIES = 3
@@ -20,13 +20,6 @@ DEFAULT_TIMEOUT = 30.0
 # A bare retry delay this large was surely meant in milliseconds, as the original Maestro's was.
 BARE_DELAY_LIMIT = 100
 _DURATION = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>ms|s)?")
-
-
-class InvalidSetting(MaestroError):
-    """A setting (environment variable or config key) holds a value that cannot be used."""
-
-    status = 0
-    code = "invalid_setting"
 
 
 def config_path() -> Path:
