@@ -41,7 +41,8 @@ def jp_server_cleanup() -> None:
 
 
 def make_isolated_env(root: Path) -> dict[str, str]:
-    """Environment for a Jupyter process that reads and writes nothing of the user's."""
+    """Environment for a Jupyter process that reads and writes nothing of the user's, and runs
+    this checkout's code and Lab extension build."""
     dirs = {
         "HOME": root / "home",
         "JUPYTER_CONFIG_DIR": root / "jupyter-config",
@@ -61,6 +62,8 @@ def make_isolated_env(root: Path) -> dict[str, str]:
         if not key.startswith(("JUPYTER", "MAESTRO_"))
     }
     env.update({key: str(value) for key, value in dirs.items()})
+    # This checkout's code, not whichever one the environment's editable install points at.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return env
 
 
