@@ -31,7 +31,7 @@ def server_without_a_store(tmp_path: Path) -> Iterator[LabServer]:
 
 
 def test_the_panel_says_why_the_store_is_unavailable_then_recovers(
-    server_without_a_store: LabServer, context: Any, workspace: str
+    server_without_a_store: LabServer, context: Any, workspace: str, screenshots: Path
 ) -> None:
     server = server_without_a_store
     with pytest.raises(ApiError) as refused:
@@ -44,6 +44,7 @@ def test_the_panel_says_why_the_store_is_unavailable_then_recovers(
     panel = lab.open_panel()
     notice = panel.locator(".maestro-StoreFault")
     notice.wait_for()
+    panel.screenshot(path=str(screenshots / "store-fault.png"))
     assert why in notice.inner_text()
     assert panel.locator(".maestro-Empty", has_text="Loading").count() == 0
 
