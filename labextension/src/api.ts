@@ -69,10 +69,6 @@ export const MaestroAPI = {
     return listAll<ITask>('tasks', { include: 'subtasks' });
   },
 
-  getTask(id: string): Promise<ITask> {
-    return requestAPI<ITask>(`tasks/${id}`, { query: { include: 'subtasks' } });
-  },
-
   createTask(task: INewTask): Promise<ITask> {
     return requestAPI<ITask>('tasks', {
       method: 'POST',
