@@ -5,14 +5,8 @@
 import { UUID } from '@lumino/coreutils';
 
 import { requestAPI } from './request';
-import {
-  ICollection,
-  ISession,
-  ISubtask,
-  ITask,
-  Priority,
-  SessionRole
-} from './types';
+import { ICollection, ISession, ISubtask, ITask } from './types';
+import { Priority, Role, TaskStatus } from './vocabulary';
 
 const PAGE_SIZE = 500;
 
@@ -50,12 +44,12 @@ export interface ITaskChanges {
   title?: string;
   description?: string;
   priority?: Priority;
-  status?: ITask['status'];
+  status?: TaskStatus;
 }
 
 export interface ISpawnOptions {
   taskIds: string[];
-  role?: SessionRole;
+  role?: Role;
   agent?: string;
   name?: string;
   cols?: number;
@@ -73,10 +67,6 @@ export interface IServerStatus {
 export const MaestroAPI = {
   listTasks(): Promise<ITask[]> {
     return listAll<ITask>('tasks', { include: 'subtasks' });
-  },
-
-  getTask(id: string): Promise<ITask> {
-    return requestAPI<ITask>(`tasks/${id}`, { query: { include: 'subtasks' } });
   },
 
   createTask(task: INewTask): Promise<ITask> {

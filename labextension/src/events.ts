@@ -62,26 +62,8 @@ export class EventsClient implements IMaestroEvents, IDisposable {
 
   /** Find where to resume from, then connect. */
   async start(): Promise<void> {
-    const stored = this._readStoredSeq();
-    let serverSeq: number | null = null;
-    try {
-      serverSeq = await this._fetchLastSeq();
-    } catch (error) {
-      console.warn('Maestro: cannot read the server status', error);
-    }
-    if (stored === null) {
-      this._lastSeq = serverSeq ?? 0;
-    } else if (serverSeq !== null && stored > serverSeq) {
-      // A position beyond the server's last event belongs to another database.
-      this._lastSeq = serverSeq;
-    } else {
-      this._lastSeq = stored;
-    }
-    // Remember the starting point now: a spawn made before the next reload is then replayed
-    // even if this window sees no event at all before it closes.
-    this._storeSeq(this._lastSeq, { force: this._lastSeq !== stored });
     window.addEventListener('online', this._onOnline);
-    this._connect();
+    await this._connect();
   }
 
   dispose(): void {
@@ -100,11 +82,28 @@ export class EventsClient implements IMaestroEvents, IDisposable {
     Signal.clearData(this);
   }
 
-  private _connect(): void {
-    if (this._isDisposed) {
+  private async _connect(): Promise<void> {
+    if (this._isDisposed || this._connecting) {
       return;
     }
     this._clearTimers();
+    if (!this._isPositioned) {
+      this._connecting = true;
+      try {
+        await this._findPosition();
+      } catch (error) {
+        // No position stored and the server cannot say where it is (it may be unable to use
+        // its store): starting from 0 would replay all history, so ask again later.
+        console.warn('Maestro: cannot read the server status', error);
+        this._retryLater();
+        return;
+      } finally {
+        this._connecting = false;
+      }
+      if (this._isDisposed) {
+        return;
+      }
+    }
     let url =
       URLExt.join(this._settings.wsUrl, API_PATH, 'events') +
       `?since=${this._lastSeq}`;
@@ -171,17 +170,47 @@ export class EventsClient implements IMaestroEvents, IDisposable {
     if (wasOpen) {
       this._connectionChanged.emit(false);
     }
+    this._retryLater();
+  }
+
+  /**
+   * Where to resume: the stored position, unless it is beyond the server's last event (it
+   * belongs to another database); with none stored, the server's last event, so a new
+   * browser starts with what happens from now on instead of replaying all history.
+   */
+  private async _findPosition(): Promise<void> {
+    const stored = this._readStoredSeq();
+    let serverSeq: number | null = null;
+    try {
+      serverSeq = await this._fetchLastSeq();
+    } catch (error) {
+      if (stored === null) {
+        throw error;
+      }
+      console.warn('Maestro: cannot read the server status', error);
+    }
+    this._lastSeq =
+      stored === null || (serverSeq !== null && stored > serverSeq)
+        ? (serverSeq ?? 0)
+        : stored;
+    this._isPositioned = true;
+    // Remember the starting point now: a spawn made before the next reload is then replayed
+    // even if this window sees no event at all before it closes.
+    this._storeSeq(this._lastSeq, { force: this._lastSeq !== stored });
+  }
+
+  /** Exponential backoff with "equal jitter": never zero, never in lock-step with other tabs. */
+  private _retryLater(): void {
     if (this._isDisposed) {
       return;
     }
-    // Exponential backoff with "equal jitter": never zero, never in lock-step with other tabs.
     const ceiling = Math.min(
       this._maxDelayMs,
       this._initialDelayMs * 2 ** this._attempts
     );
     const delay = ceiling / 2 + Math.random() * (ceiling / 2);
     this._attempts += 1;
-    this._reconnectTimer = window.setTimeout(() => this._connect(), delay);
+    this._reconnectTimer = window.setTimeout(() => void this._connect(), delay);
   }
 
   private _ping(): void {
@@ -200,7 +229,7 @@ export class EventsClient implements IMaestroEvents, IDisposable {
   private _onOnline = (): void => {
     if (!this._socket && !this._isDisposed) {
       this._attempts = 0;
-      this._connect();
+      void this._connect();
     }
   };
 
@@ -242,6 +271,8 @@ export class EventsClient implements IMaestroEvents, IDisposable {
   private _maxDelayMs: number;
   private _socket: WebSocket | null = null;
   private _lastSeq = 0;
+  private _isPositioned = false;
+  private _connecting = false;
   private _lastHeard = 0;
   private _attempts = 0;
   private _pingTimer: number | null = null;

@@ -6,14 +6,18 @@ import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
 import { commandsPlugin } from './plugins/commands';
 import { eventsPlugin } from './plugins/events';
+import { modelPlugin } from './plugins/model';
 import { openerPlugin } from './plugins/opener';
 import { panelPlugin } from './plugins/panel';
+import { terminalFontPlugin } from './plugins/terminalFont';
 
 export * from './tokens';
 
 const plugins: JupyterFrontEndPlugin<any>[] = [
   eventsPlugin,
   openerPlugin,
+  terminalFontPlugin,
+  modelPlugin,
   panelPlugin,
   commandsPlugin
 ];

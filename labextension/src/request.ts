@@ -15,7 +15,9 @@ export class MaestroRequestError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: Record<string, any> = {}
+    readonly details: Record<string, any> = {},
+    /** The server's `Retry-After`, in milliseconds, when it sent one. */
+    readonly retryAfterMs?: number
   ) {
     super(message);
     this.name = 'MaestroRequestError';
@@ -41,7 +43,15 @@ export interface IRequestOptions {
   headers?: Record<string, string>;
 }
 
-/** Call `maestro/api/<path>` and answer the parsed JSON body (undefined for 204). */
+/** How often a request the store was too busy for is sent again, and the longest wait. */
+const BUSY_RETRIES = 3;
+const BUSY_MAX_WAIT_MS = 5000;
+
+/**
+ * Call `maestro/api/<path>` and answer the parsed JSON body (undefined for 204). A `503
+ * store_busy` (another writer held the database past the server's bounded wait) did nothing,
+ * so it is sent again after the server's `Retry-After`, a few times.
+ */
 export async function requestAPI<T>(
   path: string,
   options: IRequestOptions = {},
@@ -71,7 +81,32 @@ export async function requestAPI<T>(
   if (options.body !== undefined) {
     init.body = JSON.stringify(options.body);
   }
+  for (let retries = 0; ; retries++) {
+    try {
+      return await send<T>(url, init, settings);
+    } catch (error) {
+      if (
+        !(error instanceof MaestroRequestError) ||
+        error.code !== 'store_busy' ||
+        retries >= BUSY_RETRIES
+      ) {
+        throw error;
+      }
+      await new Promise(resolve =>
+        window.setTimeout(
+          resolve,
+          Math.min(error.retryAfterMs ?? 1000, BUSY_MAX_WAIT_MS)
+        )
+      );
+    }
+  }
+}
 
+async function send<T>(
+  url: string,
+  init: RequestInit,
+  settings: ServerConnection.ISettings
+): Promise<T> {
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(url, init, settings);
@@ -92,11 +127,15 @@ export async function requestAPI<T>(
     }
   }
   if (!response.ok) {
+    const retryAfter = Number(response.headers.get('Retry-After'));
     throw new MaestroRequestError(
       response.status,
       body?.error ?? `http_${response.status}`,
       body?.message ?? `${response.status} ${response.statusText}`.trim(),
-      body?.details ?? {}
+      body?.details ?? {},
+      Number.isFinite(retryAfter) && retryAfter > 0
+        ? retryAfter * 1000
+        : undefined
     );
   }
   return body as T;

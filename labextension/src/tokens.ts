@@ -5,6 +5,8 @@
 import { ISignal } from '@lumino/signaling';
 import { Token } from '@lumino/coreutils';
 
+import type { BoardModel } from './model/boardModel';
+import { ITerminalFont } from './terminalSize';
 import { IMaestroEvent, ISession } from './types';
 
 /** Maestro's live event stream (`maestro/api/events`), kept connected and gap-free. */
@@ -49,4 +51,23 @@ export interface IMaestroPanel {
 export const IMaestroPanel = new Token<IMaestroPanel>(
   'maestro-jupyter:IMaestroPanel',
   'The Maestro sidebar panel.'
+);
+
+/** The font of Lab's terminals, followed live from the terminal settings. */
+export interface IMaestroTerminalFont {
+  readonly font: ITerminalFont;
+}
+
+export const IMaestroTerminalFont = new Token<IMaestroTerminalFont>(
+  'maestro-jupyter:IMaestroTerminalFont',
+  "The font of Lab's terminals, which sizes the terminals spawned from Lab."
+);
+
+/**
+ * The board's model (tasks, subtasks and sessions kept live by the event stream, and every
+ * change the board makes), one per window, shared by every view of the board.
+ */
+export const IMaestroBoardModel = new Token<BoardModel>(
+  'maestro-jupyter:IMaestroBoardModel',
+  "Maestro's board: indexed tasks, subtasks and sessions, and their actions."
 );

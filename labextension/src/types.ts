@@ -1,25 +1,15 @@
 /**
- * The wire types of Maestro's REST API and event stream (camelCase, see docs/api.md).
+ * The wire types of Maestro's REST API and event stream (camelCase, see docs/api.md); their
+ * words come from `vocabulary.ts`.
  */
 
-export type TaskStatus =
-  | 'todo'
-  | 'in_progress'
-  | 'blocked'
-  | 'completed'
-  | 'cancelled';
-
-export type Priority = 'low' | 'medium' | 'high' | 'urgent';
-
-export type SessionStatus =
-  | 'spawning'
-  | 'running'
-  | 'needs_input'
-  | 'completed'
-  | 'failed'
-  | 'stopped';
-
-export type SessionRole = 'worker' | 'orchestrator';
+import {
+  Priority,
+  Role,
+  SessionStatus,
+  SpawnSource,
+  TaskStatus
+} from './vocabulary';
 
 export interface ISubtask {
   id: string;
@@ -28,6 +18,9 @@ export interface ISubtask {
   description?: string;
   completed: boolean;
   position: number;
+  createdAt?: string;
+  updatedAt?: string;
+  completedAt?: string | null;
   version: number;
 }
 
@@ -40,10 +33,17 @@ export interface ITask {
   status: TaskStatus;
   priority: Priority;
   blockedReason: string | null;
+  dependencies?: string[];
+  labels?: string[];
   sessionIds: string[];
+  subtaskCount?: number;
+  subtasksCompleted?: number;
   createdAt: string;
   updatedAt: string;
+  startedAt?: string | null;
+  completedAt?: string | null;
   version: number;
+  /** Present when asked for (`include=subtasks`); the board keeps subtasks apart. */
   subtasks?: ISubtask[];
 }
 
@@ -52,11 +52,13 @@ export interface ISession {
   projectId: string;
   name: string;
   taskIds: string[];
-  role: SessionRole;
+  role: Role;
   agent: string;
   status: SessionStatus;
   terminalName: string;
+  spawnSource?: SpawnSource;
   createdAt: string;
+  endedAt?: string | null;
   version: number;
 }
 
@@ -77,25 +79,3 @@ export interface ISpawnRequest {
   session: ISession;
   terminalName: string;
 }
-
-/** Sessions in these states have no agent any more: their terminal would be a fresh shell. */
-export const ENDED_SESSION_STATUSES: ReadonlyArray<SessionStatus> = [
-  'completed',
-  'failed',
-  'stopped'
-];
-
-export const TASK_STATUSES: ReadonlyArray<TaskStatus> = [
-  'in_progress',
-  'blocked',
-  'todo',
-  'completed',
-  'cancelled'
-];
-
-export const PRIORITIES: ReadonlyArray<Priority> = [
-  'urgent',
-  'high',
-  'medium',
-  'low'
-];

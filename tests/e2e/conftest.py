@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,10 @@ import pytest
 from .browsers import CHROMIUM_ARGS, require_chromium
 from .lab import LabServer
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "docs" / "screenshots"
+# Where `jlpm build` in labextension/ writes the extension (package.json's outputDir).
+CHECKOUT_BUILD = REPO / "maestro_jupyter" / "labextension"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -37,7 +41,8 @@ def jp_server_cleanup() -> None:
 
 
 def make_isolated_env(root: Path) -> dict[str, str]:
-    """Environment for a Jupyter process that reads and writes nothing of the user's."""
+    """Environment for a Jupyter process that reads and writes nothing of the user's, and runs
+    this checkout's code and Lab extension build."""
     dirs = {
         "HOME": root / "home",
         "JUPYTER_CONFIG_DIR": root / "jupyter-config",
@@ -46,16 +51,32 @@ def make_isolated_env(root: Path) -> dict[str, str]:
         "JUPYTERLAB_SETTINGS_DIR": root / "lab-settings",
         "JUPYTERLAB_WORKSPACES_DIR": root / "lab-workspaces",
         "MAESTRO_HOME": root / "maestro-home",
+        "JUPYTER_PATH": root / "jupyter-path",
     }
     for folder in dirs.values():
         folder.mkdir(parents=True, exist_ok=True)
+    serve_checkout_build(dirs["JUPYTER_PATH"])
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("JUPYTER", "MAESTRO_"))
     }
     env.update({key: str(value) for key, value in dirs.items()})
+    # This checkout's code, not whichever one the environment's editable install points at.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return env
+
+
+def serve_checkout_build(jupyter_path: Path) -> None:
+    """Test the extension built in this checkout rather than the copy an install made earlier.
+
+    Lab serves the first `maestro-jupyter` on its labextensions path, and `JUPYTER_PATH` comes
+    before the environment's share/jupyter. Without a build here, the installed copy is used.
+    """
+    if (CHECKOUT_BUILD / "package.json").exists():
+        shutil.copytree(
+            CHECKOUT_BUILD, jupyter_path / "labextensions" / "maestro-jupyter", dirs_exist_ok=True
+        )
 
 
 @pytest.fixture

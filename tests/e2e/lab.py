@@ -43,7 +43,13 @@ class ApiError(AssertionError):
 class LabServer:
     """`jupyter lab` on a free port with its own HOME, Jupyter dirs, MAESTRO_HOME and token."""
 
-    def __init__(self, root: Path, env: dict[str, str], base_url: str = "/") -> None:
+    def __init__(
+        self,
+        root: Path,
+        env: dict[str, str],
+        base_url: str = "/",
+        maestro_config: dict[str, Any] | None = None,
+    ) -> None:
         self.root = root
         self.port = free_port()
         self.token = secrets.token_hex(16)
@@ -52,6 +58,8 @@ class LabServer:
         self.workdir = root / "work"
         self.agent_log = root / "agent.log"
         self.log_path = root / "jupyter.log"
+        # c.Maestro settings beside the test agent's (read at each start).
+        self.maestro_config = dict(maestro_config or {})
         self.env = {
             **env,
             "MAESTRO_E2E_AGENT_LOG": str(self.agent_log),
@@ -81,6 +89,7 @@ class LabServer:
             "Maestro": {
                 "agents": {"test": {"argv": ["sh", "-c", TEST_AGENT_SCRIPT]}},
                 "default_agent": "test",
+                **self.maestro_config,
             },
         }
         config_dir = Path(self.env["JUPYTER_CONFIG_DIR"])
@@ -110,7 +119,11 @@ class LabServer:
             try:
                 self.call("GET", "maestro/api/status")
                 return
-            except (urllib.error.URLError, ConnectionError, ApiError):
+            except ApiError as error:
+                if isinstance(error.body, dict):
+                    return  # Maestro answers, if only to say why it cannot work (a JSON 503)
+                time.sleep(0.25)  # Jupyter's own 404 page: Maestro is not loaded (yet)
+            except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.25)
         raise RuntimeError(f"jupyter lab did not answer in {timeout}s:\n{self.log()}")
 

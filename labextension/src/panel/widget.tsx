@@ -6,15 +6,12 @@ import { ReactWidget } from '@jupyterlab/apputils';
 import * as React from 'react';
 
 import { maestroIcon } from '../icon';
+import { BoardModel } from '../model/boardModel';
 import { IMaestroPanel } from '../tokens';
-import { IBoardActions, MaestroBoard } from './board';
-import { BoardModel } from './model';
+import { SidebarBoard } from './SidebarBoard';
 
 export class MaestroPanel extends ReactWidget implements IMaestroPanel {
-  constructor(
-    readonly model: BoardModel,
-    private readonly _actions: IBoardActions
-  ) {
+  constructor(readonly model: BoardModel) {
     super();
     this.id = 'maestro-panel';
     this.addClass('maestro-Panel');
@@ -32,6 +29,6 @@ export class MaestroPanel extends ReactWidget implements IMaestroPanel {
   }
 
   protected render(): JSX.Element {
-    return <MaestroBoard model={this.model} actions={this._actions} />;
+    return <SidebarBoard model={this.model} />;
   }
 }

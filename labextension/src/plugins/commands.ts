@@ -11,10 +11,12 @@ import { ILauncher } from '@jupyterlab/launcher';
 
 import { MaestroAPI } from '../api';
 import { maestroIcon } from '../icon';
+import { BoardModel } from '../model/boardModel';
+import { isClosed } from '../model/boardState';
 import { notifyError } from '../request';
-import { spawnFromLab } from '../spawn';
-import { IMaestroPanel, IMaestroTerminalOpener } from '../tokens';
-import { ITask, SessionRole } from '../types';
+import { IMaestroBoardModel, IMaestroPanel } from '../tokens';
+import { ITask } from '../types';
+import { Role } from '../vocabulary';
 
 export namespace CommandIDs {
   export const openPanel = 'maestro:open-panel';
@@ -24,11 +26,9 @@ export namespace CommandIDs {
 
 const CATEGORY = 'Maestro';
 
-/** Ask which open task a session should work on. */
+/** Ask which open task a session should work on (read afresh: it may be seconds old). */
 async function pickTask(): Promise<ITask | null> {
-  const tasks = (await MaestroAPI.listTasks()).filter(
-    task => task.status !== 'completed' && task.status !== 'cancelled'
-  );
+  const tasks = (await MaestroAPI.listTasks()).filter(task => !isClosed(task));
   if (!tasks.length) {
     notifyError(
       'Spawning a session',
@@ -51,12 +51,12 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'maestro-jupyter:commands',
   description: 'Maestro commands, palette entries and launcher item.',
   autoStart: true,
-  requires: [IMaestroPanel, IMaestroTerminalOpener],
+  requires: [IMaestroPanel, IMaestroBoardModel],
   optional: [ICommandPalette, ILauncher],
   activate: (
     app: JupyterFrontEnd,
     panel: IMaestroPanel,
-    opener: IMaestroTerminalOpener,
+    model: BoardModel,
     palette: ICommandPalette | null,
     launcher: ILauncher | null
   ): void => {
@@ -91,10 +91,10 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
             }
             taskIds = [task.id];
           }
-          return await spawnFromLab(opener, {
+          return await model.spawn({
             taskIds,
-            role: (args.role as SessionRole | undefined) ?? 'worker',
-            agent: (args.agent as string | undefined) || undefined
+            role: (args.role as Role | undefined) ?? 'worker',
+            agent: args.agent as string | undefined
           });
         } catch (error) {
           notifyError('Spawning a session', error);

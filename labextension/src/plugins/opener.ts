@@ -14,23 +14,17 @@ import { ITerminal, ITerminalTracker } from '@jupyterlab/terminal';
 
 import { MaestroAPI } from '../api';
 import { MaestroRequestError, notifyError } from '../request';
-import { setTerminalFont } from '../spawn';
 import {
   IMaestroEvents,
   IMaestroTerminalOpener,
   IOpenSessionOptions
 } from '../tokens';
-import {
-  ENDED_SESSION_STATUSES,
-  IMaestroEvent,
-  ISession,
-  ISpawnRequest
-} from '../types';
+import { IMaestroEvent, ISession, ISpawnRequest } from '../types';
+import { ENDED_SESSION_STATUSES } from '../vocabulary';
 
 const PLUGIN_ID = 'maestro-jupyter:opener';
 const TERMINAL_PREFIX = 'maestro_';
 const SESSION_DATA_KEY = 'maestro-session';
-const TERMINAL_SETTINGS_ID = '@jupyterlab/terminal-extension:plugin';
 
 type TerminalWidget = MainAreaWidget<ITerminal.ITerminal>;
 
@@ -211,20 +205,6 @@ export const openerPlugin: JupyterFrontEndPlugin<IMaestroTerminalOpener> = {
     }
 
     if (settingRegistry) {
-      // Spawns from Lab size the agent's terminal in the font its tab will use.
-      settingRegistry
-        .load(TERMINAL_SETTINGS_ID)
-        .then(settings => {
-          const update = () =>
-            setTerminalFont({
-              fontFamily: settings.get('fontFamily').composite as string,
-              fontSize: settings.get('fontSize').composite as number,
-              lineHeight: settings.get('lineHeight').composite as number
-            });
-          settings.changed.connect(update);
-          update();
-        })
-        .catch(() => undefined); // no terminal extension: the defaults stand
       settingRegistry
         .load(PLUGIN_ID)
         .then(settings => {

@@ -1,30 +1,21 @@
 /**
- * Spawning a session from Lab: the request carries the main area's size in terminal cells so
- * the agent draws its first frame at the size of the tab it will appear in.
+ * The main area's size in terminal cells: a spawn from Lab asks for it, so the agent draws its
+ * first frame at the size of the tab it will appear in.
  */
 
-import { Notification } from '@jupyterlab/apputils';
-
-import { ISpawnOptions, MaestroAPI } from './api';
-import { IMaestroTerminalOpener } from './tokens';
-import { ISession } from './types';
-
+/** The font of Lab's terminals (Settings > Terminal), which sets the size of a cell. */
 export interface ITerminalFont {
   fontFamily: string;
   fontSize: number;
   lineHeight: number;
 }
 
-/** Lab's terminal font; the opener plugin replaces it with the user's terminal settings. */
-let terminalFont: ITerminalFont = {
+/** Lab's own defaults, for a Lab without the terminal extension's settings. */
+export const DEFAULT_TERMINAL_FONT: ITerminalFont = {
   fontFamily: 'ui-monospace, monospace',
   fontSize: 13,
   lineHeight: 1.0
 };
-
-export function setTerminalFont(font: Partial<ITerminalFont>): void {
-  terminalFont = { ...terminalFont, ...font };
-}
 
 /** What a terminal tab takes from the main area: tab bar, padding and scrollbar, in pixels. */
 const TERMINAL_CHROME = { width: 46, height: 73 };
@@ -50,13 +41,16 @@ function measureCell(font: ITerminalFont): { width: number; height: number } {
   };
 }
 
-/** The main area's size in terminal cells: what a new terminal tab will get. */
-export function mainAreaTerminalSize(): { cols: number; rows: number } {
+/** The size a new terminal tab in the main area will get, in this font. */
+export function mainAreaTerminalSize(font: ITerminalFont): {
+  cols: number;
+  rows: number;
+} {
   const main =
     document.getElementById('jp-main-dock-panel') ??
     document.querySelector('.jp-LabShell') ??
     document.body;
-  const cell = measureCell(terminalFont);
+  const cell = measureCell(font);
   const cols = Math.floor(
     (main.clientWidth - TERMINAL_CHROME.width) / cell.width
   );
@@ -68,18 +62,4 @@ export function mainAreaTerminalSize(): { cols: number; rows: number } {
     cols: Math.max(20, Math.min(cols, 1000)),
     rows: Math.max(5, Math.min(rows, 500))
   };
-}
-
-/** Spawn a session for tasks and bring its tab forward; throws the server's error. */
-export async function spawnFromLab(
-  opener: IMaestroTerminalOpener,
-  options: Omit<ISpawnOptions, 'cols' | 'rows'>
-): Promise<ISession> {
-  const session = await MaestroAPI.spawnSession({
-    ...options,
-    ...mainAreaTerminalSize()
-  });
-  Notification.success(`Spawned session ${session.name}`, { autoClose: 4000 });
-  await opener.open(session, { activate: true });
-  return session;
 }

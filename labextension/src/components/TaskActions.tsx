@@ -1,0 +1,76 @@
+/** A task's actions: Edit, and while it is open Complete, Block (asks why) and Spawn session. */
+
+import { InputDialog } from '@jupyterlab/apputils';
+import * as React from 'react';
+
+import { BoardModel } from '../model/boardModel';
+import { isClosed } from '../model/boardState';
+import { ITask } from '../types';
+import { attempt } from './attempt';
+
+/** Ask what the task waits for and block it; a refused reason is offered again as typed. */
+async function askReasonAndBlock(
+  task: ITask,
+  model: BoardModel
+): Promise<void> {
+  let reason = '';
+  for (;;) {
+    const answer = await InputDialog.getText({
+      title: `Block "${task.title}"`,
+      label: 'What is it waiting for?',
+      text: reason,
+      okLabel: 'Block'
+    });
+    if (!answer.button.accept || answer.value === null) {
+      return;
+    }
+    reason = answer.value;
+    if (
+      await attempt('Blocking the task', () => model.blockTask(task.id, reason))
+    ) {
+      return;
+    }
+  }
+}
+
+export function TaskActions(props: {
+  task: ITask;
+  model: BoardModel;
+  onEdit: () => void;
+  onSpawn: () => void;
+}): JSX.Element {
+  const { task, model } = props;
+  const closed = isClosed(task);
+  return (
+    <div className="maestro-Actions">
+      <button className="maestro-LinkButton" onClick={props.onEdit}>
+        Edit
+      </button>
+      {!closed && (
+        <>
+          <button
+            className="maestro-LinkButton"
+            onClick={() =>
+              void attempt('Completing the task', () =>
+                model.completeTask(task.id)
+              )
+            }
+          >
+            Complete
+          </button>
+          {task.status !== 'blocked' && (
+            <button
+              className="maestro-LinkButton"
+              onClick={() => void askReasonAndBlock(task, model)}
+            >
+              Block
+            </button>
+          )}
+          <button className="maestro-LinkButton" onClick={props.onSpawn}>
+            Spawn session
+          </button>
+        </>
+      )}
+    </div>
+  );
+}
