@@ -168,5 +168,8 @@ def _store_failure(exc: Exception, db_url: str) -> str:
         where = make_url(db_url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - an unparsable URL is itself the reason
         where = "the configured c.Maestro.db_url"
-    message = exc.message if isinstance(exc, MaestroError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, MaestroError):
+        message = exc.message
+    else:  # a driver's error: its own words, without SQLAlchemy's wrapping
+        message = f"The Maestro store could not be opened: {getattr(exc, 'orig', None) or exc}"
     return f"{message.splitlines()[0][:500]} (store: {where})"
