@@ -25,6 +25,7 @@ from ..models import SpawnRequest
 from ..store import new_id
 from ..vocabulary import ACTIVE_SESSION_STATUSES
 from .agents import Agent, AgentCatalogue, substitute
+from .status import end_session, move_session, now, outcome
 from .terminals import (
     EXIT_CODE_FILE,
     end_terminal,
@@ -35,10 +36,12 @@ from .terminals import (
     signal_terminal,
     terminal_name,
 )
-from .watcher import Watched, Watcher, end_session, now, outcome
+from .watcher import Watched, Watcher
 
 
-def resolve_cwd(requested: str | None, root_dir: str, fallback: str | None = None) -> str:
+def resolve_cwd(
+    requested: str | Path | None, root_dir: str, fallback: str | None = None
+) -> str:
     """The absolute, symlink-free working directory, which must be a folder inside root_dir."""
     root = Path(root_dir).expanduser().resolve()
     path = Path(requested or fallback or root).expanduser()
@@ -164,22 +167,29 @@ class Spawner(LoggingConfigurable):
             terminal_name=name,
             agent_session_id=str(uuid.uuid4()) if agent.uses("{claude_session_id}") else None,
         )
+        # Committed: from here on, a failure leaves the session `failed`, never missing.
+        started: Watched | None = None
         try:
-            return await self._start(manager, session, tasks, skills, agent, request)
+            started = await self._open(manager, session, tasks, skills, agent, request)
+            running = await move_session(
+                self.store, session_id, "running", when=("spawning",), started_at=now()
+            )
+            if running is None:
+                raise NotFound(f"Session {session_id} was deleted while it started.")
+            if running["status"] in ACTIVE_SESSION_STATUSES:  # not stopped meanwhile
+                await self.store.emit(
+                    "session:spawn_request", {"session": running, "terminalName": name}
+                )
         except Exception as exc:
-            await self._abandon(manager, session_id)
-            if isinstance(exc, OSError):
-                message = f"Could not start the terminal: {exc}"
-            elif isinstance(exc, MaestroError):
-                message = f"The session could not be started: {exc.message}"
-            else:
-                self.log.error("Maestro session %s: start failed", session_id, exc_info=exc)
-                message = "The session could not be started."
-            raise SpawnFailed(
-                f"{message} It is recorded failed.", {"sessionId": session_id}
-            ) from exc
+            await self._abandon(manager, session_id, started)
+            raise _spawn_failure(session_id, exc, self.log) from exc
+        if running["status"] in ACTIVE_SESSION_STATUSES:
+            # Watched once `running` is recorded, so a quick exit is never overwritten by it.
+            self.watcher.watch(started)
+        self.log.info("Maestro session %s: agent %s in terminal %s", session_id, agent.name, name)
+        return running
 
-    async def _start(
+    async def _open(
         self,
         manager: Any,
         session: dict[str, Any],
@@ -187,7 +197,8 @@ class Spawner(LoggingConfigurable):
         skills: list[skill_registry.Skill],
         agent: Agent,
         request: SpawnRequest,
-    ) -> dict[str, Any]:
+    ) -> Watched:
+        """Write the session folder and start the agent's terminal."""
         session_id = session["id"]
         folder = self.home / "sessions" / session_id
         timelines = await asyncio.gather(*(self.store.get_timeline(task["id"]) for task in tasks))
@@ -238,21 +249,12 @@ class Spawner(LoggingConfigurable):
             cols=request.cols or self.default_cols,
             exit_file=exit_file,
         )
-        self.watcher.watch(Watched(session_id, session["terminalName"], terminal, exit_file))
-        session = await self.store.update_session(session_id, status="running", started_at=now())
-        await self.store.emit(
-            "session:spawn_request", {"session": session, "terminalName": session["terminalName"]}
-        )
-        self.log.info("Maestro session %s: agent %s in terminal %s",
-                      session_id, agent.name, session["terminalName"])
-        return session
+        return Watched(session_id, session["terminalName"], terminal, exit_file)
 
-    async def _abandon(self, manager: Any, session_id: str) -> None:
-        """After a failed start: kill the terminal if it was made (it is watched from its
-        creation on) and record the session `failed`."""
-        watched = self.watcher.forget(session_id)
-        if watched is not None and manager.terminals.get(watched.terminal_name) is watched.terminal:
-            signal_terminal(watched.terminal, signal.SIGKILL)
+    async def _abandon(self, manager: Any, session_id: str, started: Watched | None) -> None:
+        """After a failed start: kill the terminal if it was made; record the session `failed`."""
+        if started is not None and manager.terminals.get(started.terminal_name) is started.terminal:
+            signal_terminal(started.terminal, signal.SIGKILL)
         try:
             await end_session(self.store, session_id, "failed")
         except MaestroError:
@@ -333,3 +335,15 @@ class Spawner(LoggingConfigurable):
             except MaestroError:
                 self.log.exception("Maestro session %s: could not record it %s",
                                    watched.session_id, status)
+
+
+def _spawn_failure(session_id: str, exc: Exception, log: Any) -> SpawnFailed:
+    """The error of a start that failed once its session was recorded (now `failed`)."""
+    if isinstance(exc, OSError):
+        message = f"Could not start the terminal: {exc}"
+    elif isinstance(exc, MaestroError):
+        message = f"The session could not be started: {exc.message}"
+    else:
+        log.error("Maestro session %s: start failed", session_id, exc_info=exc)
+        message = "The session could not be started."
+    return SpawnFailed(f"{message} It is recorded failed.", {"sessionId": session_id})

@@ -12,12 +12,11 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import NotFound, VersionMismatch
-from ..vocabulary import ACTIVE_SESSION_STATUSES
+from .status import end_session, outcome
 from .terminals import exit_status, read_exit_code, terminal_alive
 
 
@@ -31,40 +30,6 @@ class Watched:
     exit_file: Path
     stop_requested: bool = False
     activity_recorded: datetime | None = None
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def outcome(exit_code: int | None) -> str:
-    return "completed" if exit_code == 0 else "failed"
-
-
-async def end_session(
-    store: Any, session_id: str, status: str, exit_code: int | None = None, attempts: int = 3
-) -> dict[str, Any] | None:
-    """Set a final `status` if the session is still active; return the session (None if gone).
-
-    The write names the version it read, so a concurrent ending (the watcher and a stop, or
-    another server) is seen and re-read rather than overwritten.
-    """
-    for _ in range(attempts):
-        try:
-            session = await store.get_session(session_id)
-        except NotFound:
-            return None
-        if session["status"] not in ACTIVE_SESSION_STATUSES:
-            return session
-        try:
-            return await store.update_session(
-                session_id, session["version"], status=status, exit_code=exit_code, ended_at=now()
-            )
-        except VersionMismatch:
-            continue
-        except NotFound:
-            return None
-    return await store.get_session(session_id)
 
 
 class Watcher:

@@ -45,6 +45,8 @@ def maestro_config(records: Path, tmp_path: Path) -> dict[str, Any]:
             "misconfigured": {"argv": "claude --yes"},
             # One argument over Linux's 128 KiB limit: exec itself fails (E2BIG).
             "oversized": {"argv": ["/bin/true", "x" * 200_000]},
+            # Would fail in the forked child before exec, where ptyprocess cannot report it.
+            "nul": {"argv": ["/bin/true"], "env": {"X": "a\0b"}},
         },
     }
 

@@ -121,15 +121,20 @@ async def test_existing_terminal_of_that_name_is_never_replaced(api, jp_serverap
     await manager.terminate("maestro_sess_taken", force=True)
 
 
-@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "spawn-an-oversized-agent"}])
+@pytest.mark.parametrize(
+    "agent, reason",
+    [("oversized", "Argument list too long"), ("nul", "NUL byte")],
+)
+@pytest.mark.parametrize("key", [None, "spawn-an-agent-that-cannot-start"])
 async def test_a_terminal_that_cannot_start_leaves_the_session_failed(
-    api, jp_serverapp, spawner, headers
+    api, jp_serverapp, spawner, agent, reason, key
 ):
     task = await make_task(api)
-    reply = await api("POST", "sessions/spawn", {"taskIds": [task["id"]], "agent": "oversized"},
+    headers = {"Idempotency-Key": key} if key else {}
+    reply = await api("POST", "sessions/spawn", {"taskIds": [task["id"]], "agent": agent},
                       headers=headers)
     assert reply.status == 500 and reply.json["error"] == "spawn_failed", reply
-    assert "Argument list too long" in reply.json["message"]
+    assert reason in reply.json["message"]
     [session] = (await api("GET", "sessions")).json["items"]
     assert reply.json["details"]["sessionId"] == session["id"]
     assert session["status"] == "failed" and session["endedAt"]
