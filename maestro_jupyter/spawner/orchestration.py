@@ -103,6 +103,7 @@ class Spawner(LoggingConfigurable):
         self.home = Path(home).expanduser()
         self.skills_dirs = list(skills_dirs)
         self.catalogue = AgentCatalogue(agents, default_agent, self.log)
+        self._starting: set[str] = set()  # recorded, not yet watched: reconcile leaves them be
         self.watcher = Watcher(
             store, terminal_manager, self.log, self.poll_interval, self.activity_interval
         )
@@ -169,6 +170,7 @@ class Spawner(LoggingConfigurable):
         )
         # Committed: from here on, a failure leaves the session `failed`, never missing.
         started: Watched | None = None
+        self._starting.add(session_id)
         try:
             started = await self._open(manager, session, tasks, skills, agent, request)
             running = await move_session(
@@ -183,6 +185,8 @@ class Spawner(LoggingConfigurable):
         except Exception as exc:
             await self._abandon(manager, session_id, started)
             raise _spawn_failure(session_id, exc, self.log) from exc
+        finally:
+            self._starting.discard(session_id)
         if running["status"] in ACTIVE_SESSION_STATUSES:
             # Watched once `running` is recorded, so a quick exit is never overwritten by it.
             self.watcher.watch(started)
@@ -309,7 +313,7 @@ class Spawner(LoggingConfigurable):
         changed = []
         for session in await self.store.list_sessions(status=list(ACTIVE_SESSION_STATUSES)):
             session_id, name = session["id"], session["terminalName"]
-            if not name or self.watcher.get(session_id) is not None:
+            if not name or session_id in self._starting or self.watcher.get(session_id):
                 continue
             exit_file = self.home / "sessions" / session_id / EXIT_CODE_FILE
             terminal = manager.terminals.get(name) if manager is not None else None
