@@ -1,7 +1,9 @@
 """The session folder: `manifest.json` (what was spawned) and `brief.md` (what the agent is told).
 
-The brief gathers the role's skills and the tasks (with subtasks and recent timeline) into one
-Markdown file the agent reads at start; its path is MAESTRO_BRIEF in the terminal.
+The brief gathers the role's skills, the request's instructions and the tasks (with subtasks and
+recent timeline) into one Markdown file the agent reads at start; its path is MAESTRO_BRIEF in
+the terminal. The folder is 0700 and its files 0600: briefs may describe confidential work, so
+they travel by file, never in argv (which `ps` shows to every local user).
 """
 
 from __future__ import annotations
@@ -15,24 +17,29 @@ from typing import Any
 from . import paths
 from .skills import Skill
 
+BRIEF_FILE = "brief.md"
+MANIFEST_FILE = "manifest.json"
 TIMELINE_ENTRIES = 20
 # One argv item may hold at most 128 KiB on Linux (MAX_ARG_STRLEN): agents that take the brief
 # as an argument get it cut there, with a pointer to the full file.
 MAX_BRIEF_ARGUMENT = 100_000
 
 
-def first_prompt(session: dict[str, Any], brief_path: Path, instructions: str | None) -> str:
-    """The opening message of an agent that takes one: where its brief is and how to start."""
-    text = (
+def first_prompt(session: dict[str, Any], brief_path: Path) -> str:
+    """The opening message of an agent that takes one: where its brief is and how to start.
+
+    It holds no task text (titles, descriptions, the request's instructions): it is an argv
+    item. Everything else is in the brief.
+    """
+    return (
         f"You are the Maestro {session['role']} session {session['id']}. "
-        f"Your brief (role, skills, tasks) is in {brief_path}. "
-        "Start by running `maestro whoami`, then work as the brief says and report through "
-        "the `maestro` CLI."
+        f"Read your brief first: {brief_path} (your role, skills, instructions and tasks). "
+        "Then run `maestro whoami`, work as the brief says and report through the `maestro` CLI."
     )
-    return f"{text}\n\n{instructions}" if instructions else text
 
 
 def brief_argument(brief: str, brief_path: Path) -> str:
+    """The brief as one argv item, for agents configured with `{brief_text}`."""
     if len(brief) <= MAX_BRIEF_ARGUMENT:
         return brief
     note = f"\n\n[The brief is cut here; read all of it in {brief_path}]"
@@ -97,13 +104,14 @@ def _task_section(task: dict[str, Any], timeline: list[dict[str, Any]]) -> list[
 def write_session_folder(folder: Path, manifest: dict[str, Any], brief: str) -> Path:
     """Write the folder (private: it may hold the brief of confidential work); return the brief."""
     paths.ensure_private_dir(folder)
-    _write_private(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n")
-    brief_path = folder / "brief.md"
+    _write_private(folder / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
+    brief_path = folder / BRIEF_FILE
     _write_private(brief_path, brief)
     return brief_path
 
 
 def _write_private(path: Path, text: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a file left from before keeps its mode through O_TRUNC
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)

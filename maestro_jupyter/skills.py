@@ -4,11 +4,13 @@ A skill is a folder holding either `SKILL.md` with YAML front matter (name, desc
 Claude Code format, or the original Maestro's `manifest.json` + `skill.md`. Folders are searched in
 order and the first skill of a name wins. A broken skill is listed with its error, never raised.
 
-Imported by the CLI (`maestro skill install`): keep it free of jupyter_server and tornado.
+`install_skills` copies the packaged skills into the user's folder (`maestro skill install`),
+keeping the files a user edited. Imported by the CLI: keep it free of jupyter_server and tornado.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -19,9 +21,11 @@ from typing import Any
 
 from . import paths
 from .errors import NotFound, ValidationFailed
+from .vocabulary import ROLES
 
-ROLES = ("worker", "orchestrator")
 ALL_ROLES = "all"
+# Records what `install_skills` wrote, so a later install can tell a user's edit from an old copy.
+INSTALL_RECORD = ".maestro-installed.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
@@ -40,8 +44,12 @@ class Skill:
     instructions: str = ""
     error: str | None = None
 
+    def has_role(self, role: str) -> bool:
+        return ALL_ROLES in self.roles or role in self.roles
+
     def applies_to(self, role: str) -> bool:
-        return self.error is None and (ALL_ROLES in self.roles or role in self.roles)
+        """Whether a session of `role` is briefed with it (a broken skill never is)."""
+        return self.error is None and self.has_role(role)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -178,8 +186,14 @@ def _check_metadata(skill: Skill) -> None:
         raise ValueError(f"unknown roles {unknown}; use worker, orchestrator or all")
 
 
-def list_skills(dirs: Iterable[str | Path]) -> list[Skill]:
-    """Every skill in the search path, sorted by name; for a repeated name the first folder wins."""
+def list_skills(dirs: Iterable[str | Path], role: str | None = None) -> list[Skill]:
+    """Every skill in the search path, sorted by name; for a repeated name the first folder wins.
+
+    With `role`, only the skills for that role (or for all roles), broken ones included so their
+    error shows; an unknown role is a 422 naming `role`.
+    """
+    if role is not None and role not in ROLES:
+        raise ValidationFailed.field("role", f"must be one of {', '.join(ROLES)}")
     found: dict[str, Skill] = {}
     for folder in search_path(dirs):
         if not folder.is_dir():
@@ -189,7 +203,8 @@ def list_skills(dirs: Iterable[str | Path]) -> list[Skill]:
                 continue
             skill = load_skill(entry)
             found.setdefault(skill.name, skill)
-    return sorted(found.values(), key=lambda skill: skill.name)
+    chosen = [skill for skill in found.values() if role is None or skill.has_role(role)]
+    return sorted(chosen, key=lambda skill: skill.name)
 
 
 def get_skill(name: str, dirs: Iterable[str | Path]) -> Skill:
@@ -216,28 +231,54 @@ def skills_for_role(role: str, requested: Sequence[str], dirs: Iterable[str | Pa
     return sorted(chosen, key=lambda skill: (-skill.priority, skill.name))
 
 
-def install_default_skills(
-    target: str | Path | None = None, overwrite: bool = False
-) -> list[tuple[str, str]]:
-    """Copy the packaged skills into `target` (default: the user's skills folder).
+def install_skills(
+    destination: str | Path | None = None,
+    *,
+    force: bool = False,
+    source: str | Path | None = None,
+) -> list[dict[str, str]]:
+    """Copy every skill file from `source` (the packaged skills) into `destination` (the user's
+    skills folder); return `{"path", "action"}` per file, paths relative to the folders.
 
-    An existing skill folder is left alone (the user may have edited it) unless `overwrite`.
-    Returns `(name, action)` pairs, action being "installed", "skipped" or "replaced".
+    A file is `installed` when absent, `unchanged` when equal, `updated` when it still holds
+    what an earlier install wrote, and `kept` when the user edited it (`overwritten` with
+    `force`). What was written is recorded in the destination's INSTALL_RECORD.
     """
-    destination = Path(target).expanduser() if target else paths.user_skills_dir()
+    source = Path(source).expanduser() if source else paths.packaged_skills_dir()
+    destination = Path(destination).expanduser() if destination else paths.user_skills_dir()
+    record_path = destination / INSTALL_RECORD
+    try:
+        record: dict[str, str] = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    results = []
+    for file in sorted(path for path in source.rglob("*") if path.is_file()):
+        relative = file.relative_to(source)
+        if any(part.startswith((".", "__pycache__")) for part in relative.parts):
+            continue
+        key = relative.as_posix()
+        target = destination / relative
+        wanted = _digest(file)
+        if not target.exists():
+            action = "installed"
+        else:
+            present = _digest(target)
+            if present == wanted:
+                action = "unchanged"
+            elif record.get(key) == present:
+                action = "updated"
+            else:
+                action = "overwritten" if force else "kept"
+        if action in ("installed", "updated", "overwritten"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file, target)
+        if action != "kept":
+            record[key] = wanted
+        results.append({"path": key, "action": action})
     destination.mkdir(parents=True, exist_ok=True)
-    results: list[tuple[str, str]] = []
-    source_root = paths.packaged_skills_dir()
-    for source in sorted(source_root.iterdir()) if source_root.is_dir() else []:
-        if not source.is_dir() or source.name.startswith((".", "_")):
-            continue
-        copy = destination / source.name
-        if copy.exists() and not overwrite:
-            results.append((source.name, "skipped"))
-            continue
-        action = "replaced" if copy.exists() else "installed"
-        if copy.exists():
-            shutil.rmtree(copy)
-        shutil.copytree(source, copy)
-        results.append((source.name, action))
+    record_path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return results
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

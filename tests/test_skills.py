@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -121,17 +122,45 @@ def test_requested_broken_or_unknown_skill_is_refused_for_a_spawn(user_skills):
     assert [skill.name for skill in chosen] == ["maestro-cli", "legacy-review", "maestro-worker"]
 
 
-def test_install_copies_defaults_and_keeps_edits_unless_overwriting(tmp_path):
+def test_install_copies_defaults_updates_old_copies_and_keeps_edits_unless_forced(tmp_path):
     target = tmp_path / "installed"
-    assert skills.install_default_skills(target) == [(name, "installed") for name in DEFAULTS]
+    files = [f"{name}/SKILL.md" for name in DEFAULTS]
+    first = skills.install_skills(target)
+    assert first == [{"path": path, "action": "installed"} for path in files]
+    assert [skill.error for skill in skills.list_skills([target])] == [None, None, None]
+    assert {item["action"] for item in skills.install_skills(target)} == {"unchanged"}
+
     edited = target / "maestro-worker" / "SKILL.md"
     edited.write_text(edited.read_text() + "\nMy addition.\n")
-    assert skills.install_default_skills(target) == [(name, "skipped") for name in DEFAULTS]
-    assert "My addition." in edited.read_text()
-    replaced = skills.install_default_skills(target, overwrite=True)
-    assert replaced == [(name, "replaced") for name in DEFAULTS]
+    stale = target / "maestro-cli" / "SKILL.md"  # as an older release installed it
+    stale.write_text("---\nname: maestro-cli\ndescription: old\n---\nOld release text.\n")
+    record = json.loads((target / skills.INSTALL_RECORD).read_text())
+    record["maestro-cli/SKILL.md"] = hashlib.sha256(stale.read_bytes()).hexdigest()
+    (target / skills.INSTALL_RECORD).write_text(json.dumps(record))
+
+    actions = {item["path"]: item["action"] for item in skills.install_skills(target)}
+    assert actions == {"maestro-cli/SKILL.md": "updated",
+                       "maestro-orchestrator/SKILL.md": "unchanged",
+                       "maestro-worker/SKILL.md": "kept"}
+    assert "My addition." in edited.read_text() and "Old release" not in stale.read_text()
+    forced = skills.install_skills(target, force=True)
+    assert {"path": "maestro-worker/SKILL.md", "action": "overwritten"} in forced
     assert "My addition." not in edited.read_text()
-    assert [skill.error for skill in skills.list_skills([target])] == [None, None, None]
+
+
+def test_list_by_role_keeps_the_skills_for_that_role_or_all(user_skills):
+    workers = {skill.name: skill for skill in skills.list_skills([user_skills], role="worker")}
+    assert {"maestro-cli", "maestro-worker", "legacy-review"} <= set(workers)
+    assert "maestro-orchestrator" not in workers
+    assert workers["maestro-worker"].description == "My own worker rules."  # user's first
+    found = skills.list_skills([user_skills], "orchestrator")
+    orchestrators = {skill.name: skill for skill in found}
+    # A broken skill for all roles is listed too, with its error, so it can be fixed.
+    assert sorted(orchestrators) == ["maestro-cli", "maestro-orchestrator", "no-instructions"]
+    assert orchestrators["no-instructions"].error
+    with pytest.raises(ValidationFailed) as refused:
+        skills.list_skills([user_skills], role="boss")
+    assert refused.value.details["errors"][0]["field"] == "role"
 
 
 def test_default_skills_name_only_commands_and_options_the_cli_has():

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,9 +10,6 @@ import click
 
 from .. import output
 from ..context import TEXT, examples, global_options, state
-
-# Records what `skill install` wrote, so a later install can tell a user's edit from an old copy.
-INSTALL_RECORD = ".maestro-installed.json"
 
 
 @click.group()
@@ -99,10 +93,11 @@ def show_skill(name: str) -> None:
 @examples("maestro skill install", "maestro skill install --force")
 def install(target: Path | None, force: bool) -> None:
     """Copy the packaged skills into your skills folder, keeping files you edited."""
-    from maestro_jupyter.paths import packaged_skills_dir, user_skills_dir
+    from maestro_jupyter.paths import user_skills_dir
+    from maestro_jupyter.skills import install_skills
 
     destination = target or user_skills_dir()
-    results = install_skills(packaged_skills_dir(), destination, force=force)
+    results = install_skills(destination, force=force)
     state().emit(
         {"directory": str(destination), "files": results},
         lambda data: _print_install(data["directory"], data["files"]),
@@ -122,47 +117,3 @@ def _print_install(directory: str, files: Sequence[Mapping[str, str]]) -> None:
 def _action_word(item: Mapping[str, str]) -> str:
     colors = {"installed": "green", "updated": "cyan", "kept": "yellow", "overwritten": "red"}
     return output.style(item["action"], colors.get(item["action"]))
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def install_skills(source: Path, destination: Path, *, force: bool = False) -> list[dict[str, str]]:
-    """Copy every skill file from `source` into `destination`.
-
-    A file is `installed` when absent, `unchanged` when equal, `updated` when it still holds what
-    an earlier install wrote, and `kept` when the user edited it (`overwritten` with force).
-    """
-    record_path = destination / INSTALL_RECORD
-    try:
-        record: dict[str, str] = json.loads(record_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        record = {}
-    results = []
-    for file in sorted(p for p in source.rglob("*") if p.is_file()):
-        relative = file.relative_to(source)
-        if any(part.startswith((".", "__pycache__")) for part in relative.parts):
-            continue
-        key = relative.as_posix()
-        target = destination / relative
-        wanted = _digest(file)
-        if not target.exists():
-            action = "installed"
-        else:
-            present = _digest(target)
-            if present == wanted:
-                action = "unchanged"
-            elif record.get(key) == present:
-                action = "updated"
-            else:
-                action = "overwritten" if force else "kept"
-        if action in ("installed", "updated", "overwritten"):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(file, target)
-        if action != "kept":
-            record[key] = wanted
-        results.append({"path": key, "action": action})
-    destination.mkdir(parents=True, exist_ok=True)
-    record_path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return results

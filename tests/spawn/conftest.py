@@ -41,6 +41,12 @@ def maestro_config(records: Path, tmp_path: Path) -> dict[str, Any]:
             "fail": recorder(records, "--code", "3"),
             "sleeper": recorder(records, "--sleep", "300", "--child"),
             "shell": default_agents()["shell"],
+            "ghost": {"argv": ["no-such-agent-binary-x"]},
+            "misconfigured": {"argv": "claude --yes"},
+            # One argument over Linux's 128 KiB limit: exec itself fails (E2BIG).
+            "oversized": {"argv": ["/bin/true", "x" * 200_000]},
+            # Would fail in the forked child before exec, where ptyprocess cannot report it.
+            "nul": {"argv": ["/bin/true"], "env": {"X": "a\0b"}},
         },
     }
 
@@ -51,6 +57,24 @@ def spawner(jp_serverapp: Any) -> Any:
     spawner.poll_interval = 0.05
     spawner.stop_timeout = 2.0
     return spawner
+
+
+def spawner_like(jp_serverapp: Any, store: Any) -> Any:
+    """Another Spawner over `store`, wired as the server wires its own (a restarted server)."""
+    from maestro_jupyter.spawner import Spawner
+
+    app = jp_serverapp.web_app.settings["maestro_app"]
+    return Spawner(
+        parent=app,
+        store=store,
+        terminal_manager=lambda: jp_serverapp.web_app.settings.get("terminal_manager"),
+        server_env=lambda: {"MAESTRO_URL": jp_serverapp.connection_url, "MAESTRO_TOKEN": ""},
+        root_dir=jp_serverapp.root_dir,
+        home=app.home,
+        skills_dirs=app.skills_dirs,
+        agents=app.agents,
+        default_agent=app.default_agent,
+    )
 
 
 @pytest.fixture

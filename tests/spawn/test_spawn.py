@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 import os
 import stat
-import sys
-import uuid
 from typing import Any
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient
 
 from .conftest import (
-    RECORDER,
     maestro_terminals,
     make_task,
+    spawner_like,
     wait_for,
     wait_for_record,
     wait_for_status,
@@ -80,6 +78,8 @@ async def test_session_folder_holds_manifest_and_brief(api, maestro_home, record
     session = reply.json
     folder = maestro_home / "sessions" / session["id"]
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for private in ("manifest.json", "brief.md"):
+        assert stat.S_IMODE((folder / private).stat().st_mode) == 0o600
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["session"]["id"] == session["id"]
     assert manifest["terminalName"] == session["terminalName"]
@@ -191,8 +191,8 @@ async def test_retried_spawn_with_the_same_idempotency_key_spawns_once(
 async def test_restart_reconciles_sessions_whose_terminal_is_gone(
     jp_serverapp, maestro_home, api, spawner
 ):
-    from maestro_jupyter.spawner import Spawner
     from maestro_jupyter.store import Store
+    from maestro_jupyter.store.runner import AsyncStore
 
     task = await make_task(api)
     app = jp_serverapp.web_app.settings["maestro_app"]
@@ -202,31 +202,37 @@ async def test_restart_reconciles_sessions_whose_terminal_is_gone(
     old.update_session(left_running["id"], status="running")
     finished = old.create_session(task_ids=[task["id"]], agent="ok",
                                   terminal_name="maestro_sess_gone2", status="needs_input")
+    outside = old.create_session(task_ids=[task["id"]], agent="ok", status="running")
     exit_file = maestro_home / "sessions" / finished["id"] / "exit_code"
     exit_file.parent.mkdir(parents=True)
     exit_file.write_text("0\n")
     old.close()
 
-    restarted = Spawner(app, Store(app.db_url))  # a new server over the same database
-    assert sorted(restarted.reconcile()) == sorted([left_running["id"], finished["id"]])
+    store = AsyncStore(Store(app.db_url))  # a new server over the same database
+    try:
+        restarted = spawner_like(jp_serverapp, store)
+        assert sorted(await restarted.reconcile()) == sorted([left_running["id"], finished["id"]])
+        assert await restarted.reconcile() == []
+    finally:
+        store.close()
     failed = (await api("GET", f"sessions/{left_running['id']}")).json
     assert failed["status"] == "failed" and failed["endedAt"]
     completed = (await api("GET", f"sessions/{finished['id']}")).json
     assert completed["status"] == "completed" and completed["exitCode"] == 0
-    assert restarted.reconcile() == []
+    # A session without a terminal is not the spawner's: it is left as it is.
+    assert (await api("GET", f"sessions/{outside['id']}")).json["status"] == "running"
 
 
 async def test_reconcile_keeps_watching_a_session_whose_terminal_is_alive(
     api, jp_serverapp, records, spawner
 ):
-    from maestro_jupyter.spawner import Spawner
-
     task = await make_task(api)
     session = (await spawn(api, {"taskIds": [task["id"]], "agent": "sleeper"})).json
-    app = jp_serverapp.web_app.settings["maestro_app"]
-    other = Spawner(app, app.settings["maestro_store"])
-    assert other.reconcile() == []
+    other = spawner_like(jp_serverapp, spawner.store)
+    assert await other.reconcile() == []
+    assert other.watcher.get(session["id"]) is not None
     assert (await api("GET", f"sessions/{session['id']}")).json["status"] == "running"
+    await other.watcher.close()
     await api("POST", f"sessions/{session['id']}/stop")
 
 
@@ -238,23 +244,3 @@ def _alive(pid: int) -> bool:
         return False
     except IndexError:
         return os.path.exists(f"/proc/{pid}")
-
-
-async def test_claude_on_path_is_briefed_with_its_own_session_id(
-    api, records, spawner, tmp_path, monkeypatch
-):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "claude"
-    fake.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{RECORDER}" --out "{records}" -- "$@"\n')
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-
-    task = await make_task(api)
-    session = (await api("POST", "sessions/spawn",
-                         {"taskIds": [task["id"]], "agent": "claude"})).json
-    args = (await wait_for_record(records, session["id"]))["args"]
-    assert args[:2] == ["--session-id", session["agentSessionId"]]
-    assert str(uuid.UUID(session["agentSessionId"])) == session["agentSessionId"]
-    assert args[2] == "--append-system-prompt" and "## Skill: maestro-worker" in args[3]
-    assert "maestro whoami" in args[4] and len(args) == 5

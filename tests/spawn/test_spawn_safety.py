@@ -3,12 +3,13 @@ and text from users (titles, names, prompts) is never run by a shell."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from maestro_jupyter.errors import Conflict
+from maestro_jupyter.errors import Conflict, SpawnFailed
 from maestro_jupyter.models import SpawnRequest
 
 from .conftest import maestro_terminals, make_task, wait_for, wait_for_record, wait_for_status
@@ -34,16 +35,14 @@ async def test_unknown_task_is_refused(api, jp_serverapp, spawner):
     assert field_of(error) == "taskIds" and "task_nope" in error["message"]
 
 
-async def test_unknown_agent_and_agent_not_on_path_are_refused(
-    api, jp_serverapp, spawner, maestro_config
-):
+async def test_unknown_misconfigured_and_missing_agents_are_refused(api, jp_serverapp, spawner):
     task = await make_task(api)
     error = await refused(api, jp_serverapp, {"taskIds": [task["id"]], "agent": "nope"})
     assert field_of(error) == "agent" and "ok" in error["message"]
-    maestro_config["agents"]["ghost"] = {"argv": ["no-such-agent-binary-x"]}
-    jp_serverapp.web_app.settings["maestro_app"].agents = maestro_config["agents"]
     error = await refused(api, jp_serverapp, {"taskIds": [task["id"]], "agent": "ghost"})
-    assert "not on PATH" in error["message"]
+    assert field_of(error) == "agent" and "not on PATH" in error["message"]
+    error = await refused(api, jp_serverapp, {"taskIds": [task["id"]], "agent": "misconfigured"})
+    assert field_of(error) == "agent" and "argv" in error["message"]
 
 
 @pytest.mark.parametrize("cwd", ["/", "..", "../..", "work/../..", "/etc"])
@@ -101,9 +100,9 @@ async def test_duplicate_session_id_is_a_conflict_with_one_terminal(
 ):
     task = await make_task(api)
     request = SpawnRequest(task_ids=[task["id"]], agent="sleeper")
-    first = spawner.spawn(request, session_id="sess_twice")
+    first = await spawner.spawn(request, session_id="sess_twice")
     with pytest.raises(Conflict):
-        spawner.spawn(request, session_id="sess_twice")
+        await spawner.spawn(request, session_id="sess_twice")
     assert maestro_terminals(jp_serverapp) == ["maestro_sess_twice"]
     assert len((await api("GET", "sessions")).json["items"]) == 1
     await wait_for_record(records, first["id"])
@@ -116,26 +115,65 @@ async def test_existing_terminal_of_that_name_is_never_replaced(api, jp_serverap
     existing = manager.terminals["maestro_sess_taken"]
     task = await make_task(api)
     with pytest.raises(Conflict):
-        spawner.spawn(SpawnRequest(task_ids=[task["id"]]), session_id="sess_taken")
+        await spawner.spawn(SpawnRequest(task_ids=[task["id"]]), session_id="sess_taken")
     assert manager.terminals["maestro_sess_taken"] is existing
     assert (await api("GET", "sessions")).json["items"] == []
     await manager.terminate("maestro_sess_taken", force=True)
 
 
+@pytest.mark.parametrize(
+    "agent, reason",
+    [("oversized", "Argument list too long"), ("nul", "NUL byte")],
+)
+@pytest.mark.parametrize("key", [None, "spawn-an-agent-that-cannot-start"])
 async def test_a_terminal_that_cannot_start_leaves_the_session_failed(
-    api, jp_serverapp, spawner, monkeypatch
+    api, jp_serverapp, spawner, agent, reason, key
 ):
-    manager = jp_serverapp.web_app.settings["terminal_manager"]
-
-    def broken(**kwargs: Any) -> None:
-        raise OSError("out of ptys")
-
-    monkeypatch.setattr(manager, "create", broken)
     task = await make_task(api)
-    reply = await api("POST", "sessions/spawn", {"taskIds": [task["id"]]})
-    assert reply.status == 500 and reply.json["error"] == "spawn_failed"
+    headers = {"Idempotency-Key": key} if key else {}
+    reply = await api("POST", "sessions/spawn", {"taskIds": [task["id"]], "agent": agent},
+                      headers=headers)
+    assert reply.status == 500 and reply.json["error"] == "spawn_failed", reply
+    assert reason in reply.json["message"]
     [session] = (await api("GET", "sessions")).json["items"]
+    assert reply.json["details"]["sessionId"] == session["id"]
     assert session["status"] == "failed" and session["endedAt"]
+    assert maestro_terminals(jp_serverapp) == []
+
+
+async def test_the_spawner_records_a_failed_start_before_raising(api, spawner):
+    task = await make_task(api)
+    with pytest.raises(SpawnFailed) as failure:
+        await spawner.spawn(SpawnRequest(task_ids=[task["id"]], agent="oversized"))
+    assert isinstance(failure.value.__cause__, OSError)
+    session = await spawner.store.get_session(failure.value.details["sessionId"])
+    assert session["status"] == "failed"
+    assert spawner.watcher.get(session["id"]) is None
+
+
+async def test_a_working_folder_removed_before_the_start_fails_the_session_not_the_server(
+    api, jp_fetch, jp_serverapp, records, spawner, work_dir
+):
+    """Handed to ptyprocess, a missing cwd would block the server for good (the forked child
+    fails before exec and never reports it): the wrapper enters the folder instead."""
+
+    def remove_work_dir(event: dict[str, Any]) -> None:
+        # Events are published after their commit, before the spawner goes on to the terminal.
+        if event["event"] == "session:created":
+            shutil.rmtree(work_dir)
+
+    unsubscribe = jp_serverapp.web_app.settings["maestro_events"].subscribe(remove_work_dir)
+    task = await make_task(api)
+    try:
+        reply = await api("POST", "sessions/spawn", {"taskIds": [task["id"]], "cwd": "work"})
+    finally:
+        unsubscribe()
+    assert reply.status == 201, reply
+    assert not work_dir.exists()
+    ended = await wait_for_status(api, reply.json["id"], "completed", "failed")
+    assert ended["status"] == "failed" and ended["exitCode"] not in (None, 0)
+    assert not (records / f"{reply.json['id']}.json").exists()  # the agent never ran
+    assert (await jp_fetch("api", "status")).code == 200
 
 
 async def test_shell_metacharacters_in_user_text_are_never_executed(
@@ -151,8 +189,9 @@ async def test_shell_metacharacters_in_user_text_are_never_executed(
     recorded = (await api("POST", "sessions/spawn",
                           {"taskIds": [task["id"]], "prompt": prompt, "name": name})).json
     record = await wait_for_record(records, recorded["id"])
-    assert prompt in record["args"][1]  # one argv item, verbatim
-    assert title in Path(record["args"][0]).read_text()
+    brief = Path(record["args"][0]).read_text()
+    assert prompt in brief and title in brief  # verbatim, in the brief file, not in argv
+    assert prompt not in record["args"][1]
     await wait_for_status(api, recorded["id"], "completed", "failed")
 
     shell = (await api("POST", "sessions/spawn",
@@ -185,19 +224,20 @@ async def test_orchestrator_is_briefed_with_its_skills_and_the_requested_ones(
 
 
 async def test_a_failure_after_the_terminal_started_ends_it_and_fails_the_session(
-    api, jp_serverapp, records, spawner, store, monkeypatch
+    api, jp_serverapp, records, spawner, monkeypatch
 ):
-    update = store.update_session
+    update = spawner.store.update_session
 
-    def refuse_running(session_id: str, *args: Any, **changes: Any) -> Any:
+    async def refuse_running(session_id: str, *args: Any, **changes: Any) -> Any:
         if changes.get("status") == "running":
             raise RuntimeError("disk full")
-        return update(session_id, *args, **changes)
+        return await update(session_id, *args, **changes)
 
-    monkeypatch.setattr(store, "update_session", refuse_running)
+    monkeypatch.setattr(spawner.store, "update_session", refuse_running)
     task = await make_task(api)
     reply = await api("POST", "sessions/spawn", {"taskIds": [task["id"]], "agent": "sleeper"})
-    assert reply.status == 500 and "disk full" not in reply.json["message"]
+    assert reply.status == 500 and reply.json["error"] == "spawn_failed", reply
+    assert "disk full" not in reply.json["message"]
     [session] = (await api("GET", "sessions")).json["items"]
-    assert session["status"] == "failed"
+    assert session["status"] == "failed" and reply.json["details"]["sessionId"] == session["id"]
     await wait_for(lambda: maestro_terminals(jp_serverapp) == [])
