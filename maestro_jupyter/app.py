@@ -97,8 +97,6 @@ class Maestro(ExtensionApp):
         return default_agent_name()
 
     def initialize_settings(self) -> None:
-        from tornado.ioloop import IOLoop
-
         from .events import EventBus
         from .store.runner import AsyncStore, loop_publisher
 
@@ -108,7 +106,7 @@ class Maestro(ExtensionApp):
             paths.ensure_private_dir(Path(self.home))
             store = self.store_class(
                 self.db_url,
-                on_commit=loop_publisher(IOLoop.current().asyncio_loop, bus.publish),
+                on_commit=loop_publisher(self.serverapp.io_loop.asyncio_loop, bus.publish),
                 root_dir=self.serverapp.root_dir,
                 event_retention=self.event_retention,
             )
@@ -127,6 +125,8 @@ class Maestro(ExtensionApp):
         spawner = self.spawner_class(
             parent=self,
             store=store,
+            # Read when needed: jupyter_server_terminals may load after Maestro, and the URL is
+            # final only once the port is bound.
             terminal_manager=lambda: serverapp.web_app.settings.get("terminal_manager"),
             root_dir=serverapp.root_dir,
             server_env=lambda: {
@@ -139,10 +139,9 @@ class Maestro(ExtensionApp):
             default_agent=self.default_agent,
         )
         self.settings["maestro_spawner"] = spawner
-        # Terminals do not outlive their server: settle the sessions the last one left running.
-        from tornado.ioloop import IOLoop
-
-        IOLoop.current().add_callback(spawner.reconcile)
+        # Terminals do not outlive their server: settle the sessions the last one left running,
+        # once the loop runs (every extension is loaded by then).
+        serverapp.io_loop.add_callback(spawner.reconcile)
 
     async def stop_extension(self) -> None:
         spawner = self.settings.get("maestro_spawner")

@@ -23,7 +23,7 @@ class StatusHandler(MaestroHandler):
         spawner = self.spawner
         status = await self.store.status()
         self.reply(
-            {**status, "agents": sorted(spawner.agents), "defaultAgent": spawner.default_agent}
+            {**status, "agents": spawner.agent_names, "defaultAgent": spawner.default_agent}
         )
 
 
