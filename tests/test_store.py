@@ -283,6 +283,13 @@ def test_export_and_import_round_trip(store, tmp_path):
     with pytest.raises(Conflict):
         other.import_data(exported)
     assert other.import_data(exported, on_conflict="skip")["skipped"]["tasks"] == 2
+    other.update_task(child["id"], {"title": "changed"})
+    other.update_session(session["id"], status="running")
+    overwritten = other.import_data(exported, on_conflict="overwrite")["overwritten"]
+    assert overwritten["tasks"] == 2 and overwritten["sessions"] == 1
+    again = other.export()
+    for kind in ("tasks", "subtasks", "sessions", "timeline"):
+        assert again[kind] == exported[kind], kind
     other.close()
 
 

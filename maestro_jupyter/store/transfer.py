@@ -7,10 +7,10 @@ nothing of its input's text: control characters are refused before anything is w
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
 from ..errors import Conflict, ValidationFailed
 from . import schema as t
@@ -32,6 +32,14 @@ _TABLES: tuple[tuple[str, Table], ...] = (  # parents before children: foreign k
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _CONTROL_EXCEPT_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MULTILINE = frozenset({"description", "message", "blockedReason"})
+_EXISTING = {
+    table.name: select(table.c.id).where(table.c.id.in_(bindparam("ids", expanding=True)))
+    for _, table in _TABLES
+}
+_INSERTS = {kind: insert(table) for kind, table in _TABLES}
+_UPDATES = {kind: update(table).where(table.c.id == bindparam("row_id")) for kind, table in _TABLES}
+_UNLINK = delete(t.session_tasks).where(t.session_tasks.c.session_id == bindparam("session_id"))
+_LINK = insert(t.session_tasks)
 
 
 class TransferMixin(StoreBase):
@@ -65,13 +73,7 @@ class TransferMixin(StoreBase):
         result: dict[str, dict[str, int]] = {"created": {}, "skipped": {}, "overwritten": {}}
         with self.transaction() as tx:
             existing = {
-                kind: set(
-                    tx.conn.scalars(
-                        select(table.c.id).where(
-                            table.c.id.in_([item["id"] for item in data.get(kind, [])])
-                        )
-                    )
-                )
+                kind: _existing_ids(tx.conn, table, [item["id"] for item in data.get(kind, [])])
                 for kind, table in _TABLES
             }
             # Every store has the default project: importing it merges rather than conflicts.
@@ -86,37 +88,60 @@ class TransferMixin(StoreBase):
                     "import with onConflict=skip or onConflict=overwrite.",
                     {"ids": conflicts},
                 )
+            overwrite = on_conflict == "overwrite"
             for kind, table in _TABLES:
-                items = (
-                    _parents_first(data.get(kind, [])) if kind == "tasks" else data.get(kind, [])
-                )
-                for counts in result.values():
-                    counts[kind] = 0
-                for item in items:
+                items = data.get(kind, [])
+                if kind == "tasks":
+                    items = _parents_first(items)
+                new = [item for item in items if item["id"] not in existing[kind]]
+                known = [item for item in items if item["id"] in existing[kind]]
+                for rows in _same_columns([row_from_wire(table, item) for item in new]):
+                    tx.conn.execute(_INSERTS[kind], rows)  # many rows per statement
+                for item in known if overwrite else ():
                     row = row_from_wire(table, item)
-                    if item["id"] in existing[kind]:
-                        if on_conflict != "overwrite":
-                            result["skipped"][kind] += 1
-                            continue
-                        tx.conn.execute(update(table).where(table.c.id == item["id"]).values(row))
-                        result["overwritten"][kind] += 1
-                    else:
-                        tx.conn.execute(insert(table).values(row))
-                        result["created"][kind] += 1
-                    if kind == "sessions":
-                        _link_tasks(tx.conn, item["id"], item.get("taskIds", []))
+                    tx.conn.execute(_UPDATES[kind], {**row, "row_id": item["id"]})
+                result["created"][kind] = len(new)
+                result["overwritten"][kind] = len(known) if overwrite else 0
+                result["skipped"][kind] = 0 if overwrite else len(known)
+                if kind == "sessions":
+                    written = [*new, *known] if overwrite else new
+                    _link_tasks(
+                        tx.conn, [(item["id"], item.get("taskIds", [])) for item in written]
+                    )
             tx.emit("store:imported", result)
         return result
 
 
-def _link_tasks(conn: Any, session_id: str, task_ids: list[str]) -> None:
-    conn.execute(delete(t.session_tasks).where(t.session_tasks.c.session_id == session_id))
-    for position, task_id in enumerate(task_ids):
-        conn.execute(
-            insert(t.session_tasks).values(
-                session_id=session_id, task_id=task_id, position=position
-            )
-        )
+def _existing_ids(conn: Connection, table: Table, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), _PAGE):  # a bounded IN list: databases cap bound parameters
+        found.update(conn.scalars(_EXISTING[table.name], {"ids": ids[start : start + _PAGE]}))
+    return found
+
+
+def _same_columns(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Runs of consecutive rows with the same columns (an executemany needs one shape)."""
+    run: list[dict[str, Any]] = []
+    for row in rows:
+        if run and row.keys() != run[0].keys():
+            yield run
+            run = []
+        run.append(row)
+    if run:
+        yield run
+
+
+def _link_tasks(conn: Connection, sessions: list[tuple[str, list[str]]]) -> None:
+    """Each session's task links, as given (replacing any it had)."""
+    for session_id, _task_ids in sessions:
+        conn.execute(_UNLINK, {"session_id": session_id})
+    links = [
+        {"session_id": session_id, "task_id": task_id, "position": position}
+        for session_id, task_ids in sessions
+        for position, task_id in enumerate(task_ids)
+    ]
+    if links:
+        conn.execute(_LINK, links)
 
 
 def _parents_first(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
