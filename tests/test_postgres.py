@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import create_engine, text
 
-from maestro_jupyter.errors import IdempotencyKeyReused, StoreUnavailable
+from maestro_jupyter.errors import IdempotencyKeyReused, StoreBusy, StoreUnavailable
 from maestro_jupyter.store import Store
 from tests.postgres_support import _free_port, empty_database, postgres_cluster
 
@@ -117,3 +117,18 @@ def test_lost_connections_recover_and_a_stopped_server_is_unavailable_until_back
         postgres.start()
     assert pg_store.create_task("after")["title"] == "after"
     assert [t["title"] for t in pg_store.list_tasks()[0]] == ["before", "after"]
+
+
+def test_a_write_waiting_on_another_sessions_lock_is_refused_as_busy(postgres, pg_store):
+    store = Store(postgres.url, lock_timeout=0.2)
+    holder = create_engine(postgres.url)
+    with holder.connect() as conn:
+        conn.execute(text("LOCK TABLE tasks IN EXCLUSIVE MODE"))  # reads go on, writes wait
+        with pytest.raises(StoreBusy) as busy:
+            store.create_task("waits")
+        assert busy.value.retry_after == 1
+        assert store.list_tasks()[0] == []
+        conn.rollback()
+    holder.dispose()
+    assert store.create_task("after")["title"] == "after"
+    store.close()

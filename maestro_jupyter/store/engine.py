@@ -72,22 +72,20 @@ def translated_faults(where: str) -> Iterator[None]:
     try:
         yield
     except DBAPIError as exc:
-        fault = fault_for(exc, where)
+        fault = _fault_for(exc, where)
         if fault is None:
             raise
         raise fault from exc
 
 
-# SQLite's primary result codes (the low byte of an extended code) and their messages, for the
-# Pythons whose sqlite3 errors carry no code.
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = (
-    5,
-    6,
-    8,
-    10,
-    13,
-    14,
-)
+# SQLite's primary result codes (the low byte of an extended code), and the messages that name
+# them for the Pythons (3.10) whose sqlite3 errors carry no code.
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
+_SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
 _SQLITE_MESSAGES = (
     ("database is locked", _SQLITE_BUSY),
     ("is locked", _SQLITE_LOCKED),
@@ -113,7 +111,7 @@ _PG_REASONS = (
 )
 
 
-def fault_for(exc: DBAPIError, where: str) -> MaestroError | None:
+def _fault_for(exc: DBAPIError, where: str) -> MaestroError | None:
     """The Maestro error for a database fault, or None for one that is a bug of ours."""
     details = {"reason": str(exc.orig).strip()[:300]}
     if isinstance(exc, IntegrityError):

@@ -39,7 +39,7 @@ _SESSION_COUNT = (
 )
 # A task row with its subtask counts in one query; `session_count` says whether the (rarer)
 # session lookup is needed at all.
-TASK_ROWS = select(
+_TASK_ROWS = select(
     t.tasks,
     _SUBTASK_COUNT.label("subtask_count"),
     _SUBTASKS_COMPLETED.label("subtasks_completed"),
@@ -47,10 +47,10 @@ TASK_ROWS = select(
 )
 # A page that brings its subtasks counts them itself.
 _TASK_ROWS_WITHOUT_COUNTS = select(t.tasks, _SESSION_COUNT.label("session_count"))
-_TASK_BY_ID = TASK_ROWS.where(t.tasks.c.id == bindparam("task_id"))
-_TASKS_BY_IDS = TASK_ROWS.where(t.tasks.c.id.in_(bindparam("ids", expanding=True)))
+_TASK_BY_ID = _TASK_ROWS.where(t.tasks.c.id == bindparam("task_id"))
+_TASKS_BY_IDS = _TASK_ROWS.where(t.tasks.c.id.in_(bindparam("ids", expanding=True)))
 _TASK_EXISTS = select(t.tasks.c.id).where(t.tasks.c.id == bindparam("task_id"))
-_CHILDREN = TASK_ROWS.where(t.tasks.c.parent_id == bindparam("task_id")).order_by(
+_CHILDREN = _TASK_ROWS.where(t.tasks.c.parent_id == bindparam("task_id")).order_by(
     t.tasks.c.created_at, t.tasks.c.id
 )
 _SESSIONS_OF = (
@@ -84,7 +84,7 @@ def _page_query(
     after: bool,
 ) -> Select:
     """The statement for one combination of filters; their values are execution parameters."""
-    query = TASK_ROWS if counts else _TASK_ROWS_WITHOUT_COUNTS
+    query = _TASK_ROWS if counts else _TASK_ROWS_WITHOUT_COUNTS
     if project:
         query = query.where(t.tasks.c.project_id == bindparam("project_id"))
     if status:
@@ -118,7 +118,7 @@ class TasksMixin(StoreBase):
     def _task_dicts(
         self, conn: Connection, rows: Sequence[Row], include_subtasks: bool = False
     ) -> list[dict[str, Any]]:
-        """Wire dicts of rows selected with `TASK_ROWS` (which carry their subtask counts), or,
+        """Wire dicts of rows selected with `_TASK_ROWS` (which carry their subtask counts), or,
         with `include_subtasks`, with `_TASK_ROWS_WITHOUT_COUNTS` (the subtasks are counted)."""
         if not rows:
             return []
