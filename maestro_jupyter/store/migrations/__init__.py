@@ -3,8 +3,9 @@
 The revisions in versions/ ship inside the package and run from code: no alembic.ini. A new
 database runs them all; a database of release 0.1 (its own `maestro_schema` mark at 1, no
 `alembic_version`) is stamped at 0001 first; a database newer than this code is refused and
-left untouched. To change the schema, add versions/NNNN_<what>.py (`down_revision` = the last
-one) and change schema.py to match: tests/test_migrations.py checks that the two agree.
+left untouched. To change the schema, write versions/NNNN_<what>.py by hand (`revision` =
+"NNNN", `down_revision` = the last one; `schemaVersion` is that number) and change schema.py to
+match: tests/test_migrations.py checks that the two agree. Revisions only go up.
 """
 
 from __future__ import annotations
