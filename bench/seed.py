@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from maestro_jupyter import schema as t
 from maestro_jupyter.paths import ensure_private_dir
 from maestro_jupyter.store import DEFAULT_PROJECT_ID, Store, new_id
+from maestro_jupyter.store import schema as t
 
 CHUNK = 5_000
 STATUSES = ("todo", "in_progress", "blocked", "completed", "cancelled")

@@ -5,28 +5,27 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import create_engine, text
 
-from maestro_jupyter.store import Store, export_store, import_store
-from tests.postgres_support import postgres_cluster
+from maestro_jupyter.errors import IdempotencyKeyReused, StoreBusy, StoreUnavailable
+from maestro_jupyter.store import Store
+from tests.postgres_support import _free_port, empty_database, postgres_cluster
 
 pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.fixture(scope="module")
-def postgres_url():
-    with postgres_cluster() as url:
-        yield url
+def postgres():
+    with postgres_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture
-def pg_store(postgres_url):
-    store = Store(postgres_url, root_dir="/srv")
+def pg_store(postgres):
+    store = Store(postgres.url, root_dir="/srv")
     yield store
-    with store.engine.begin() as conn:
-        from maestro_jupyter.store.schema import metadata
-
-        metadata.drop_all(conn)
     store.close()
+    empty_database(postgres.url)
 
 
 @pytest.fixture
@@ -59,11 +58,11 @@ def test_the_store_runs_on_postgresql(pg_store):
 def test_export_import_round_trip_on_postgresql(pg_store):
     task = pg_store.create_task("t", subtasks=[{"title": "s"}])
     pg_store.add_timeline(task["id"], "progress", "note")
-    exported = export_store(pg_store)
+    exported = pg_store.export()
     pg_store.delete_task(task["id"])
-    result = import_store(pg_store, exported)
+    result = pg_store.import_data(exported)
     assert result["created"]["tasks"] == 1 and result["created"]["subtasks"] == 1
-    again = export_store(pg_store)
+    again = pg_store.export()
     assert again["tasks"] == exported["tasks"] and again["timeline"] == exported["timeline"]
 
 
@@ -78,3 +77,58 @@ async def test_rest_api_on_postgresql_with_concurrent_writers(api):
     stale = await api("PATCH", f"tasks/{task['id']}", {"title": "x"}, headers={"If-Match": "9"})
     assert stale.status == 412
     assert (await api("GET", f"tasks/{task['id']}")).json["subtaskCount"] == 20
+
+
+def test_idempotency_records_on_postgresql(pg_store):
+    assert pg_store.begin_request("POST tasks", "k", "sha-a") is None
+    pg_store.finish_request("POST tasks", "k", 201, {"id": "task_x"})
+    assert pg_store.begin_request("POST tasks", "k", "sha-a") == (201, {"id": "task_x"})
+    with pytest.raises(IdempotencyKeyReused):
+        pg_store.begin_request("POST tasks", "k", "sha-b")
+
+
+def test_an_unreachable_server_is_unavailable_at_start_up():
+    url = f"postgresql+psycopg://maestro@127.0.0.1:{_free_port()}/maestro"
+    with pytest.raises(StoreUnavailable, match="cannot be reached"):
+        Store(url)
+
+
+def test_lost_connections_recover_and_a_stopped_server_is_unavailable_until_back(
+    postgres, pg_store
+):
+    task = pg_store.create_task("before")
+    admin = create_engine(postgres.url)
+    with admin.begin() as conn:  # the server drops every other connection (as a restart would)
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND datname = current_database()"
+            )
+        )
+    admin.dispose()
+    assert pg_store.get_task(task["id"])["title"] == "before"  # the pool pings and reconnects
+    postgres.stop()
+    try:
+        with pytest.raises(StoreUnavailable, match="cannot be reached"):
+            pg_store.create_task("while stopped")
+        with pytest.raises(StoreUnavailable):
+            pg_store.list_tasks()
+    finally:
+        postgres.start()
+    assert pg_store.create_task("after")["title"] == "after"
+    assert [t["title"] for t in pg_store.list_tasks()[0]] == ["before", "after"]
+
+
+def test_a_write_waiting_on_another_sessions_lock_is_refused_as_busy(postgres, pg_store):
+    store = Store(postgres.url, lock_timeout=0.2)
+    holder = create_engine(postgres.url)
+    with holder.connect() as conn:
+        conn.execute(text("LOCK TABLE tasks IN EXCLUSIVE MODE"))  # reads go on, writes wait
+        with pytest.raises(StoreBusy) as busy:
+            store.create_task("waits")
+        assert busy.value.retry_after == 1
+        assert store.list_tasks()[0] == []
+        conn.rollback()
+    holder.dispose()
+    assert store.create_task("after")["title"] == "after"
+    store.close()

@@ -40,6 +40,7 @@ READ_METHODS = frozenset(
         "get_subtask",
         "get_timeline",
         "session_timeline",
+        "list_timeline",
         "get_session",
         "list_sessions",
         "page_sessions",

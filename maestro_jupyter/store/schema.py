@@ -1,8 +1,8 @@
-"""Database tables (SQLAlchemy 2 Core) and the schema version the code expects.
+"""Database tables (SQLAlchemy 2 Core) as the newest migration leaves them.
 
 Portable across SQLite and PostgreSQL: ids are strings, timestamps ISO 8601 strings (sortable
-and identical on the wire), lists JSON. Bump SCHEMA_VERSION and add a step to MIGRATIONS in
-store.py when a table changes.
+and identical on the wire), lists JSON. A change here needs a revision in migrations/versions/
+(tests/test_migrations.py checks that the two agree).
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
-
 metadata = MetaData()
 Stamp = String(32)
 
+# Release 0.1's own version mark, before alembic: kept at 2 so that 0.1 refuses these databases.
 schema_info = Table(
     "maestro_schema",
     metadata,
@@ -42,6 +41,7 @@ projects = Table(
     Column("created_at", Stamp, nullable=False),
     Column("updated_at", Stamp, nullable=False),
     Column("version", Integer, nullable=False, default=1),
+    Column("base_branch", String(255)),
 )
 
 tasks = Table(
@@ -62,10 +62,14 @@ tasks = Table(
     Column("started_at", Stamp),
     Column("completed_at", Stamp),
     Column("version", Integer, nullable=False, default=1),
+    Column("claimed_by", String(80)),  # a session id
+    Column("claimed_at", Stamp),
     Index("ix_tasks_project_created", "project_id", "created_at", "id"),
     Index("ix_tasks_created", "created_at", "id"),
     Index("ix_tasks_parent", "parent_id"),
-    Index("ix_tasks_status", "status"),
+    # The claim query: ready tasks are `todo` and unclaimed, within a project or anywhere.
+    Index("ix_tasks_status_claimed", "status", "claimed_by"),
+    Index("ix_tasks_project_status", "project_id", "status", "claimed_by"),
 )
 
 subtasks = Table(
@@ -105,6 +109,18 @@ sessions = Table(
     Column("ended_at", Stamp),
     Column("last_activity", Stamp),
     Column("version", Integer, nullable=False, default=1),
+    Column("activity", String(20), nullable=False, server_default="unknown"),
+    Column("activity_source", String(20)),
+    Column("last_output_at", Stamp),
+    Column("worktree", Text),
+    Column("branch", String(255)),
+    Column("base_commit", String(64)),
+    Column("isolation", String(20), nullable=False, server_default="none"),
+    Column("resumed_from", String(80)),
+    Column("owner_user", String(200)),
+    Column("owner_server", String(200)),
+    Column("process_group", Integer),
+    Column("exit_signal", Integer),
     Index("ix_sessions_status", "status"),
 )
 
@@ -128,7 +144,9 @@ timeline = Table(
     Column("kind", String(20), nullable=False),
     Column("message", Text, nullable=False),
     Column("at", Stamp, nullable=False),
+    Column("actor", String(200)),  # who wrote it: a user name or a session id
     Index("ix_timeline_task", "task_id", "at"),
+    Index("ix_timeline_session", "session_id", "at"),
 )
 
 events = Table(
@@ -140,12 +158,14 @@ events = Table(
     Column("timestamp", Stamp, nullable=False),
 )
 
+# One row per Idempotency-Key: pending (no status yet) while its request runs, then its answer.
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
     Column("scope", String(200), primary_key=True),
     Column("key", String(200), primary_key=True),
-    Column("status", Integer, nullable=False),
+    Column("status", Integer),
     Column("body", JSON, nullable=False),
     Column("created_at", Stamp, nullable=False),
+    Column("fingerprint", String(128)),  # of the request; NULL in rows written by release 0.1
 )
