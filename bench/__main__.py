@@ -1,7 +1,7 @@
 """Run every benchmark and write the figures to bench/RESULTS.md.
 
     python -m bench                  # everything, about 6 minutes (make bench)
-    python -m bench rest fanout      # some of them: rest growth contention fanout soak cli spawn lock
+    python -m bench rest fanout      # some: rest growth contention fanout soak cli spawn lock
     python -m bench --quick          # short runs to try them out; RESULTS.md is left alone
     python -m bench --compare REV    # also server CPU per request before (REV) and after
 

@@ -18,8 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .report import machine, median, ms, table, verdict
 from harness import ServerProcess
+
+from .report import machine, median, ms, table, verdict
 
 AIM_SECONDS = 0.150
 

@@ -12,10 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import ServerProcess
+
 from .load import HTTPConnection
 from .operations import API
 from .report import table, verdict
-from harness import ServerProcess
 
 WRITERS = 50
 SUBTASKS_EACH = 20

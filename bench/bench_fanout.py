@@ -16,10 +16,11 @@ from pathlib import Path
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
+from harness import ServerProcess
+
 from .load import HTTPConnection, RunResult
 from .operations import API
 from .report import table
-from harness import ServerProcess
 
 SUBSCRIBERS = 100
 WRITES = 20

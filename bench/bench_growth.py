@@ -11,11 +11,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import ServerProcess
+
 from .bench_rest import measure
 from .operations import BASELINE, make_pool, operations
 from .report import median, table, verdict
 from .seed import seed
-from harness import ServerProcess
 
 SIZES = (100, 10_000, 100_000)
 AIM = 1.5

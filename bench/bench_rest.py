@@ -11,10 +11,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness import ServerProcess
+
 from .load import RequestFactory, RunResult, run_load
 from .operations import BASELINE, READS, make_pool, operations
 from .report import median, table, verdict
-from harness import ServerProcess
 
 CONNECTIONS = (1, 50)
 GET_AIM, WRITE_AIM = 0.80, 0.60

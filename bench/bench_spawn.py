@@ -22,8 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .report import machine, median, ms, table
 from harness import ServerProcess
+
+from .report import machine, median, ms, table
 
 # The program both kinds of terminal run: mark that it is running, then idle until stopped.
 MARK_THEN_IDLE = ': > "$1/$2"; exec sleep 600'

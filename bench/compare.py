@@ -15,10 +15,11 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from harness import REPO, ServerProcess
+
 from .bench_rest import measure
 from .operations import make_pool, operations
 from .report import median, table
-from harness import REPO, ServerProcess
 
 
 def extract(revision: str, into: Path) -> Path:

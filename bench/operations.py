@@ -9,8 +9,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from .load import Request, RequestFactory
 from harness import ServerProcess
+
+from .load import Request, RequestFactory
 
 API = "/maestro/api/"
 BASELINE = "baseline GET /api/status"

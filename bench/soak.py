@@ -15,10 +15,11 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness import ServerProcess
+
 from .load import Request, RunResult, run_load
 from .operations import BASELINE, make_pool, operations
 from .report import table
-from harness import ServerProcess
 
 MiB = 1024 * 1024
 

@@ -311,6 +311,13 @@ class TimelineEntry(WireModel):
     at: str
 
 
+class Owner(WireModel):
+    """Who runs a session: the Jupyter (or JupyterHub) user and their server."""
+
+    user: Line | None
+    server: Line | None
+
+
 class Session(WireModel):
     id: str
     project_id: str
@@ -335,8 +342,7 @@ class Session(WireModel):
     branch: Line | None = None
     base_commit: str | None = None
     resumed_from: str | None = None
-    owner_user: Line | None = None
-    owner_server: Line | None = None
+    owner: Owner | None = None
     process_group: StoredInt | None = None
     created_at: str
     started_at: str | None

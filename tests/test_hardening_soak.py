@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import ServerProcess
 from bench.soak import soak
+from harness import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
