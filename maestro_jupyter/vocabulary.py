@@ -33,9 +33,10 @@ ISOLATIONS: tuple[str, ...] = get_args(Isolation)
 # A session in one of these has a live agent (or is about to); the others are final.
 ACTIVE_SESSION_STATUSES: tuple[str, ...] = ("spawning", "running", "needs_input")
 ENDED_SESSION_STATUSES: tuple[str, ...] = ("completed", "failed", "stopped")
-# A task in one of these is finished: it no longer holds back the tasks that depend on it.
-# (A cancelled dependency does not count as met: the work it stood for was not done.)
-DONE_TASK_STATUSES: tuple[str, ...] = ("completed",)
+# A dependency in one of these no longer holds back the tasks that depend on it. A cancelled
+# dependency counts as met: the work was decided against, so nothing will ever complete it, and
+# a task waiting on it would wait forever (as a "won't do" blocker unblocks in issue trackers).
+RESOLVED_TASK_STATUSES: tuple[str, ...] = ("completed", "cancelled")
 
 # Most urgent first, for sorting ("next" task, boards).
 PRIORITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(reversed(PRIORITIES))}

@@ -70,8 +70,9 @@ export const ENDED_SESSION_STATUSES: readonly SessionStatus[] = [
   'failed',
   'stopped'
 ];
-/** A task in one of these is finished: it no longer holds back the tasks that depend on it. */
-export const DONE_TASK_STATUSES: readonly TaskStatus[] = ['completed'];
+/** A dependency in one of these no longer holds back the tasks that depend on it (a cancelled
+ * one counts as met: nothing will ever complete it). */
+export const RESOLVED_TASK_STATUSES: readonly TaskStatus[] = ['completed', 'cancelled'];
 
 /** Most urgent first, for sorting. */
 export const PRIORITY_RANK: Readonly<Record<Priority, number>> = {

@@ -162,7 +162,7 @@ async def test_last_activity_follows_terminal_output(api, records, spawner):
 
 
 async def test_spawn_request_event_names_the_terminal(api, jp_serverapp, records, spawner):
-    store = jp_serverapp.web_app.settings["maestro_store"]
+    store = jp_serverapp.web_app.settings["maestro_store"].sync
     since = store.last_seq()
     task = await make_task(api)
     session = (await spawn(api, {"taskIds": [task["id"]]})).json
