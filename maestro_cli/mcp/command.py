@@ -3,6 +3,7 @@ only when the server starts, so `maestro mcp --help` stays quick."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 
@@ -54,7 +55,8 @@ def mcp() -> None:
         )
     from maestro_jupyter.client import session_env
 
-    from .server import serve
+    with contextlib.redirect_stdout(sys.stderr):  # a library printing as it is imported
+        from .server import serve
 
     env = session_env()
     if st.project:

@@ -79,7 +79,7 @@ def lean(node: Any, definitions: Mapping[str, Any]) -> Any:
         if key == "properties":  # names, not keywords: a property may be called `title`
             result[key] = {name: lean(spec, definitions) for name, spec in value.items()}
         elif key not in _LEFT_OUT:
-            result[key] = value if key in ("enum", "default", "required") else lean(
-                value, definitions
+            result[key] = (
+                value if key in ("enum", "default", "required") else lean(value, definitions)
             )
     return result

@@ -84,9 +84,9 @@ class Board:
         if len(linked) == 1:
             return linked[0]
         if not linked:
-            raise ValidationFailed.field("taskId", "give taskId: this session has no task")
+            raise ValidationFailed.field("taskId", "required: this session has no task")
         raise ValidationFailed.field(
-            "taskId", f"give taskId: this session has several tasks ({', '.join(linked)})"
+            "taskId", f"required: this session has several tasks ({', '.join(linked)})"
         )
 
 
@@ -152,9 +152,7 @@ ENTRY_FIELDS = ("at", "actor", "kind", "message")
 
 def pick(resource: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
     """The named fields that say something (no nulls, no empty lists)."""
-    return {
-        name: resource[name] for name in fields if resource.get(name) not in (None, [], {}, "")
-    }
+    return {name: resource[name] for name in fields if resource.get(name) not in (None, [], {}, "")}
 
 
 def brief_task(task: Mapping[str, Any]) -> dict[str, Any]:
@@ -284,7 +282,7 @@ def task_log(board: Board, arguments: dict[str, Any]) -> Any:
 def subtask_complete(board: Board, arguments: dict[str, Any]) -> Any:
     own, rest = _split(arguments, "taskId", "subtaskId")
     if "subtaskId" not in own:
-        raise ValidationFailed.field("subtaskId", "is required")
+        raise ValidationFailed.field("subtaskId", "required")
     subtask_id = _text_argument(own["subtaskId"], "subtaskId")
     body = validated(models.SubtaskUpdate, {"completed": True, **rest})
     task_id = board.task_id(own)
@@ -387,7 +385,7 @@ def _sessions(client: MaestroClient, session_ids: list[str]) -> list[dict[str, A
 def session_send(board: Board, arguments: dict[str, Any]) -> Any:
     own, rest = _split(arguments, "sessionId")
     if "sessionId" not in own:
-        raise ValidationFailed.field("sessionId", "is required")
+        raise ValidationFailed.field("sessionId", "required")
     session_id = _text_argument(own["sessionId"], "sessionId")
     body = validated(models.SessionInput, rest)
     return brief_session(board.client.post(f"sessions/{_segment(session_id)}/input", body))
@@ -482,9 +480,7 @@ TOOLS: tuple[Tool, ...] = (
     Tool(
         "session_spawn",
         "Start an agent session in a new terminal for tasks (none: it claims its own work).",
-        arguments(
-            models.SpawnRequest, omit=("parentSessionId", "spawnSource", "cols", "rows")
-        ),
+        arguments(models.SpawnRequest, omit=("parentSessionId", "spawnSource", "cols", "rows")),
         session_spawn,
     ),
     Tool(
