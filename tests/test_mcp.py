@@ -394,23 +394,35 @@ def test_nothing_but_json_rpc_reaches_stdout(server: ServerProcess, tmp_path: Pa
         },
         {"jsonrpc": "2.0", "id": 5, "method": "no/such/method"},
     ]
-    stdin = "".join(json.dumps(request) + "\n" for request in requests) + "not json\n"
-    done = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-c", NOISY_SERVER],
-        input=stdin,
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=env,
         cwd=REPO,
-        timeout=60,
     )
-    messages = [json.loads(line) for line in done.stdout.splitlines()]
+    assert process.stdin is not None and process.stdout is not None
+    lines = [json.dumps(request) for request in requests]
+    lines.insert(-1, "not json")  # and the server answers what follows all the same
+    process.stdin.write("".join(line + "\n" for line in lines))
+    process.stdin.flush()
+    messages = []
+    while not {1, 2, 3, 4, 5} <= {message.get("id") for message in messages}:
+        line = process.stdout.readline()  # a stray print would not parse here
+        assert line, f"stdout ended early; stderr: {process.stderr.read()}"
+        messages.append(json.loads(line))
+    process.stdin.close()
+    process.wait(timeout=30)
+    stderr = process.stderr.read()
     assert all(message["jsonrpc"] == "2.0" for message in messages)
     answered = {message["id"]: message for message in messages if "id" in message}
-    assert set(answered) >= {1, 2, 3, 4, 5}
     assert answered[3]["result"]["isError"] is False
     assert answered[4]["result"]["isError"] is True
-    assert "a library says hello" in done.stderr and "and writes to fd 1" in done.stderr
+    assert answered[5]["error"]["code"] == -32601  # method not found
+    assert process.stdout.read() == ""
+    assert "a library says hello" in stderr and "and writes to fd 1" in stderr
 
 
 # -- for agents Maestro spawns and agents started by hand ---------------------------------------
