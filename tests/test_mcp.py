@@ -198,6 +198,8 @@ def test_a_worker_creates_claims_reports_and_completes_as_its_session(
             asked = await call(client, "report", kind="needs_input", message="Which grammar?")
             assert asked["session"]["status"] == "needs_input"
             assert server.api("GET", f"sessions/{session_id}")["status"] == "needs_input"
+            waited = await call(client, "session_wait", sessionIds=[session_id], until="any")
+            assert waited["result"] == "satisfied" and waited["matched"] == [session_id]
 
     run(scenario)
 

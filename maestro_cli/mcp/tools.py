@@ -342,31 +342,34 @@ def session_wait(board: Board, arguments: dict[str, Any]) -> Any:
 def wait_for_sessions(
     client: MaestroClient, session_ids: list[str], until: str, timeout: float
 ) -> dict[str, Any]:
-    """Poll the sessions every POLL_SECONDS until `until` holds (`result: satisfied`), cannot
-    hold any more (`unreachable`: every session ended without asking for input) or `timeout`
-    seconds pass (`timeout`). Unknown ids are a NotFound naming them, before any wait."""
+    """Read the sessions every POLL_SECONDS until `until` holds (`result: satisfied`), cannot
+    hold any more (`unreachable`: all ended, none asked for input) or `timeout` seconds pass
+    (`timeout`). Unknown ids are a NotFound naming them, before any wait."""
     deadline = time.monotonic() + timeout
-    states = _sessions(client, session_ids)
     while True:
-        ended = [s["id"] for s in states if s["status"] in ENDED_SESSION_STATUSES]
-        asking = [s["id"] for s in states if s["status"] == "needs_input"]
-        result, matched = None, []
-        if until in ("needs_input", "any") and asking:
-            result, matched = "satisfied", asking
-        if until in ("ended", "any") and result is None:
-            if until == "any" and ended:
-                result, matched = "satisfied", ended
-            elif len(ended) == len(states):
-                result, matched = "satisfied", ended
-        if until == "needs_input" and result is None and len(ended) == len(states):
-            result = "unreachable"
+        states = _sessions(client, session_ids)
+        result, matched = judge(states, until)
         if result is None and time.monotonic() >= deadline:
             result = "timeout"
         if result is not None:
             sessions = [brief_session(s) for s in states]
             return {"result": result, "matched": matched, "sessions": sessions}
         time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-        states = _sessions(client, session_ids)
+
+
+def judge(sessions: list[dict[str, Any]], until: str) -> tuple[str | None, list[str]]:
+    """("satisfied" | "unreachable", the ids that decided it), or (None, []) while open."""
+    ended = [s["id"] for s in sessions if s["status"] in ENDED_SESSION_STATUSES]
+    asking = [s["id"] for s in sessions if s["status"] == "needs_input"]
+    everyone_ended = len(ended) == len(sessions)
+    if until == "ended":
+        return ("satisfied", ended) if everyone_ended else (None, [])
+    if until == "needs_input":
+        if asking:
+            return "satisfied", asking
+        return ("unreachable", []) if everyone_ended else (None, [])
+    either = [s["id"] for s in sessions if s["id"] in ended or s["id"] in asking]
+    return ("satisfied", either) if either else (None, [])
 
 
 def _sessions(client: MaestroClient, session_ids: list[str]) -> list[dict[str, Any]]:
