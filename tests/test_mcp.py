@@ -23,7 +23,7 @@ from mcp.client.stdio import StdioServerParameters
 
 from harness import REPO, ServerProcess, isolated_env
 from maestro_cli.main import COMMANDS
-from maestro_cli.mcp import claude_mcp_config, codex_mcp_arguments, mcp, write_claude_mcp_config
+from maestro_cli.mcp import claude_mcp_arguments, claude_mcp_config, codex_mcp_arguments, mcp
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -428,12 +428,13 @@ def test_nothing_but_json_rpc_reaches_stdout(server: ServerProcess, tmp_path: Pa
 
 
 # -- for agents Maestro spawns and agents started by hand ---------------------------------------
-def test_the_claude_config_names_maestro_mcp_with_the_session_env_readable_by_the_user_only(
+def test_claude_gets_a_config_naming_maestro_mcp_with_the_session_env_for_the_user_only(
     server: ServerProcess, project: str, tmp_path: Path
 ) -> None:
     env = {**session_env(server, project, tmp_path), "PATH": "/usr/bin", "SECRET": "x"}
-    path = write_claude_mcp_config(tmp_path, env)
-    assert path == tmp_path / "mcp.json"
+    arguments = claude_mcp_arguments(tmp_path, env)
+    path = tmp_path / "mcp.json"
+    assert arguments == ["--mcp-config", str(path), "--allowedTools", "mcp__maestro"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     config = json.loads(path.read_text())
     entry = config["mcpServers"]["maestro"]

@@ -3,18 +3,18 @@ tools and the session's resources) and the configuration that gives it to spawne
 
 from .command import mcp
 from .config import (
+    claude_mcp_arguments,
     claude_mcp_config,
     codex_mcp_arguments,
     mcp_command,
     session_variables,
-    write_claude_mcp_config,
 )
 
 __all__ = [
+    "claude_mcp_arguments",
     "claude_mcp_config",
     "codex_mcp_arguments",
     "mcp",
     "mcp_command",
     "session_variables",
-    "write_claude_mcp_config",
 ]

@@ -49,9 +49,10 @@ def claude_mcp_config(env: Mapping[str, str | None]) -> dict[str, Any]:
     return {"mcpServers": {SERVER_NAME: server}}
 
 
-def write_claude_mcp_config(folder: Path, env: Mapping[str, str | None]) -> Path:
-    """Write `claude_mcp_config(env)` to `<folder>/mcp.json`, readable by the user only (it holds
-    the server's token), and answer its path for `--mcp-config`."""
+def claude_mcp_arguments(folder: Path, env: Mapping[str, str | None]) -> list[str]:
+    """Claude Code's arguments for `maestro mcp`: `--mcp-config <folder>/mcp.json` (written here,
+    readable by the user only: it holds the server's token) and `--allowedTools mcp__maestro`, so
+    the agent calls the board's tools without asking the person each time."""
     path = Path(folder) / CLAUDE_CONFIG_FILE
     partial = path.with_name(f".{CLAUDE_CONFIG_FILE}.tmp")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -59,7 +60,7 @@ def write_claude_mcp_config(folder: Path, env: Mapping[str, str | None]) -> Path
         json.dump(claude_mcp_config(env), file, indent=2)
         file.write("\n")
     os.replace(partial, path)
-    return path
+    return ["--mcp-config", str(path), "--allowedTools", f"mcp__{SERVER_NAME}"]
 
 
 def codex_mcp_arguments(env: Mapping[str, str | None]) -> list[str]:
