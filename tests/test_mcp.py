@@ -272,6 +272,10 @@ def test_text_sent_to_a_session_is_typed_into_its_terminal(
             waited = await call(client, "session_wait", sessionIds=[spawned["id"]], timeout=60)
             assert waited["sessions"][0]["status"] == "failed"  # the shell obeyed: exit code 3
             assert server.api("GET", f"sessions/{spawned['id']}")["exitCode"] == 3
+            no_terminal = await refused(
+                client, "session_send", sessionId=env["MAESTRO_SESSION_ID"], text="hi"
+            )
+            assert no_terminal["error"] == "conflict"  # registered: no terminal to type into
 
     run(scenario)
 
@@ -298,10 +302,6 @@ def test_bad_arguments_and_unknown_ids_are_tool_errors_and_the_server_keeps_answ
             gone = await refused(client, "session_wait", sessionIds=["sess_doesnotexist"])
             assert gone["error"] == "not_found"
             assert gone["details"]["sessionIds"] == ["sess_doesnotexist"]
-            no_terminal = await refused(
-                client, "session_send", sessionId=env["MAESTRO_SESSION_ID"], text="hi"
-            )
-            assert no_terminal["error"] == "conflict"
             assert (await refused(client, "no_such_tool"))["error"] == "not_found"
             me = await call(client, "whoami")  # still answering
             assert me["session"]["id"] == env["MAESTRO_SESSION_ID"]
