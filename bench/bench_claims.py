@@ -37,6 +37,8 @@ TASKS = 1_000
 PRIORITIES = ("low", "medium", "high", "urgent")
 # A run that has not drained its tasks by then is cut off (and reported as such).
 DEADLINE = 300.0
+# The Retry-After of a 503 store_busy answer.
+BUSY_RETRY_AFTER = 1.0
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Run:
     claimed: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     empty: int = 0
+    busy: int = 0
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     cpu: float = 0.0
@@ -131,6 +134,10 @@ async def _claim(
             began = time.perf_counter()
             status, payload = await conn.request("POST", API + "tasks/claim", body)
             run.latencies.append(time.perf_counter() - began)
+            if status == 503:  # queued longer than the server waits: retry as clients do
+                run.busy += 1
+                await asyncio.sleep(BUSY_RETRY_AFTER)
+                continue
             if status != 200:
                 run.failures.append(f"claim {status}: {payload[:200]!r}")
                 continue
@@ -235,7 +242,7 @@ async def _measure(server: ServerProcess, sessions: int, tasks: int) -> list[lis
                 f"{rate / baseline_rate:.2f}",
                 f"{run.percentile_ms(50):.1f} / {run.percentile_ms(95):.1f}",
                 f"{run.cpu / len(run.claimed) * 1000:.2f} (baseline {baseline_cpu:.2f})",
-                run.empty,
+                f"{run.empty} / {run.busy}",
                 "; ".join(checks),
             ]
         )
@@ -274,14 +281,16 @@ def main(argv: list[str] | None = None) -> str:
         "x baseline req/s",
         "claim p50 / p95 ms",
         "server CPU ms/claim",
-        "null answers (waiting)",
+        "null (waiting) / 503 busy answers",
         "checks",
     ]
     section = (
         f"## Claims: {args.sessions} sessions claiming from {args.tasks:,} tasks (REST)\n\n"
         "Each session loops `POST maestro/api/tasks/claim {sessionId}` on its own keep-alive "
         "connection; the baseline is `GET /api/status` from as many connections. Claims are "
-        "serialised by the database's write lock, so claims/s is the store's write rate.\n\n"
+        "serialised by the database's write lock, so claims/s is the store's write rate. A 503 "
+        "`store_busy` (a claim queued longer than the server waits) is retried after its "
+        "Retry-After, as clients do.\n\n"
         + table(header, rows)
         + "\n"
     )
