@@ -245,6 +245,24 @@ class SessionRegister(WireModel):
     spawn_source: SpawnSource = "api"
 
 
+class HookEvent(WireModel):
+    """An agent's own hook, as `maestro hook claude|codex` relays it."""
+
+    agent: Literal["claude", "codex"]
+    event: Annotated[
+        str, Field(min_length=1, max_length=100), AfterValidator(_no_control_characters)
+    ]
+    message: (
+        Annotated[str, Field(max_length=10_000), AfterValidator(_no_control_except_whitespace)]
+        | None
+    ) = None
+
+
+class HookResult(WireModel):
+    session: Session
+    applied: bool
+
+
 ReportKind = Literal["progress", "blocked", "needs_input", "complete", "error"]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from .. import attention
 from .. import models as m
 from .base import MaestroHandler
 from .routing import Operation, Route
@@ -91,6 +92,16 @@ class SessionReportHandler(MaestroHandler):
         )
 
 
+class SessionHookHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, session_id: str) -> None:
+        body = self.parse(m.HookEvent)
+        self.reply(
+            await attention.apply_hook(self.store, session_id, body.agent, body.event, body.message)
+        )
+
+
 class SessionInputHandler(MaestroHandler):
     @web.authenticated
     @authorized
@@ -168,6 +179,19 @@ routes = [
                 body=m.SessionInput,
                 response=m.Session,
                 errors=(400, 404, 409, 422),
+            ),
+        },
+    ),
+    Route(
+        "sessions/{session_id}/hook",
+        SessionHookHandler,
+        {
+            "post": Operation(
+                "An agent's own hook event (Claude Code's hooks, Codex's notify): status and "
+                "activity follow; an unknown event or an ended session changes nothing",
+                body=m.HookEvent,
+                response=m.HookResult,
+                errors=(400, 404, 422),
             ),
         },
     ),
