@@ -1,94 +1,30 @@
 """The `maestro` CLI against a real Jupyter server: every command, in both output modes."""
+# ruff: noqa: F811 - pytest fixtures imported from tests.cli_support are arguments here
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from harness import ServerProcess
-from maestro_cli.main import cli
-from tests.cli_support import add_session, empty_server, maestro_server  # noqa: F401
+from tests.cli_support import (  # noqa: F401
+    Maestro,
+    add_session,
+    cli_env,
+    create,
+    empty_server,
+    maestro,
+    maestro_server,
+)
 
 pytestmark = pytest.mark.timeout(180)
 
 ANSI = re.compile(r"\x1b\[")
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def data(self) -> Any:
-        envelope = json.loads(self.out)
-        assert envelope["success"] is True, envelope
-        return envelope["data"]
-
-    @property
-    def error(self) -> dict[str, Any]:
-        return json.loads(self.err)
-
-
-Maestro = Callable[..., Run]
-
-
-def invoke(
-    env: dict[str, str | None], args: tuple[str, ...], stdin: str | None = None, color: bool = False
-) -> Run:
-    result = CliRunner().invoke(cli, list(args), env=env, input=stdin, color=color)
-    return Run(result.exit_code, result.stdout, result.stderr)
-
-
-@pytest.fixture
-def cli_env(
-    maestro_server: ServerProcess,  # noqa: F811
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> dict[str, str | None]:
-    import os
-
-    for key in list(os.environ):
-        if key.startswith("MAESTRO_"):
-            monkeypatch.delenv(key)
-    return {
-        "HOME": str(tmp_path / "home"),
-        "MAESTRO_HOME": str(tmp_path / "maestro-home"),
-        "MAESTRO_URL": maestro_server.url,
-        "MAESTRO_TOKEN": maestro_server.token,
-        "MAESTRO_RETRY_DELAY": "10ms",
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "no-runtime"),
-        "NO_COLOR": "1",
-    }
-
-
-@pytest.fixture
-def maestro(cli_env: dict[str, str | None]) -> Maestro:
-    """`maestro("task", "list", "--json")` -> Run(code, out, err), in-process with CliRunner."""
-
-    def run(
-        *args: str,
-        env: dict[str, str | None] | None = None,
-        stdin: str | None = None,
-        color: bool = False,
-    ) -> Run:
-        return invoke({**cli_env, **(env or {})}, args, stdin, color)
-
-    return run
-
-
-def create(maestro: Maestro, title: str, *options: str) -> dict[str, Any]:
-    run = maestro("task", "create", title, *options, "--json")
-    assert run.code == 0, run.err
-    return run.data
 
 
 # -- tasks ---------------------------------------------------------------------------------------
