@@ -48,6 +48,8 @@ _INSERT_FIRST_EVENT = (
     )
     .returning(t.events.c.seq)
 )
+# PostgreSQL's advisory lock key of Maestro's writes (any constant not used for anything else).
+_PG_WRITE_LOCK = 0x6D61657374726F + 1
 # One UPDATE per table that bumps `version`; the changed columns come as execution parameters.
 _BUMPS = {
     table.name: update(table)
@@ -96,9 +98,15 @@ class StoreBase:
         self.engine = make_engine(url, lock_timeout)
         self._where = f"at {self.describe()}"
         self._on_commit = on_commit or (lambda event: None)
-        # SQLite: a write takes the lock when it begins, so its reads and its writes see one
-        # state, and a lock held elsewhere is waited for (then refused) before any work.
-        self._begin = "BEGIN IMMEDIATE" if self.engine.dialect.name == "sqlite" else None
+        # A write takes the database's write lock when it begins, so its reads and its writes
+        # see one state (a claim picks a task no one else is taking), and a lock held elsewhere
+        # is waited for (then refused as busy) before any work. SQLite: BEGIN IMMEDIATE.
+        # PostgreSQL: a transaction-scoped advisory lock, which also keeps the event log's seq
+        # gapless and in commit order when several servers (or threads) write one database.
+        self._begin = {
+            "sqlite": "BEGIN IMMEDIATE",
+            "postgresql": f"SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK})",
+        }.get(self.engine.dialect.name)
         # The open transaction of this thread: writes run on one thread, reads on others.
         self._local = threading.local()
         self.event_retention = event_retention
