@@ -817,13 +817,18 @@ class Maestro:
         return ResourceList(entries)
 
     def to_dataframe(self, items: str | Iterable[Resource | Mapping[str, Any]] = "tasks") -> Any:
-        """A pandas DataFrame of "tasks", "sessions", or any list of Maestro objects."""
+        """A pandas DataFrame of "tasks", "sessions", "projects", or any list of Maestro
+        objects."""
         if items == "tasks":
             items = self.tasks.list()
         elif items == "sessions":
             items = self.sessions.list()
+        elif items == "projects":
+            items = self.projects.list()
         elif isinstance(items, str):
-            raise ValueError(f"to_dataframe takes 'tasks', 'sessions' or objects, not {items!r}")
+            raise ValueError(
+                f"to_dataframe takes 'tasks', 'sessions', 'projects' or objects, not {items!r}"
+            )
         return to_dataframe(items)
 
     def _repr_html_(self) -> str:
