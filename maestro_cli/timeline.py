@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import click
+
 from . import output
-from .context import InputError
 
 # How many of a task's entries `task get` and `whoami` show.
 LATEST = 5
@@ -95,27 +96,38 @@ def merged(timelines: Iterable[Sequence[Mapping[str, Any]]]) -> list[Mapping[str
 _RELATIVE = re.compile(r"\d+(\.\d*)?\s*(s|m|h|d)", re.IGNORECASE)
 
 
-def parse_since(value: str) -> int | datetime:
+class SinceType(click.ParamType):
     """`--since`: a whole number N (the entries after the Nth, as `task log` numbers them), an
     age (`30s`, `10m`, `2h`, `1d`: entries newer than that), or a time (`2025-03-01T14:00:00Z`,
     `2025-03-01`; without an offset it is UTC, as entries are shown)."""
-    text = value.strip()
-    if text.isdigit():
-        return int(text)
-    if _RELATIVE.fullmatch(text):
-        number, unit = float(text[:-1]), text[-1].lower()
-        if unit == "d":
-            number, unit = number * 24, "h"
-        seconds = number * {"s": 1, "m": 60, "h": 3600}[unit]
-        return datetime.now(timezone.utc) - timedelta(seconds=seconds)
-    try:
-        moment = _parse_time(text)
-    except ValueError:
-        raise InputError(
-            f"--since takes an entry number, an age such as 10m or a time such as "
-            f"2025-03-01T14:00:00Z, not {value!r}"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+    name = "since"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int | datetime:
+        if isinstance(value, (int, datetime)):
+            return value
+        text = str(value).strip()
+        if text.isdigit():
+            return int(text)
+        if _RELATIVE.fullmatch(text):
+            number, unit = float(text[:-1]), text[-1].lower()
+            seconds = number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+            return datetime.now(timezone.utc) - timedelta(seconds=seconds)
+        try:
+            moment = _parse_time(text)
+        except ValueError:
+            self.fail(
+                f"{value!r} is neither an entry number, an age such as 10m, nor a time such as "
+                "2025-03-01T14:00:00Z",
+                param,
+                ctx,
+            )
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+SINCE = SinceType()
 
 
 def since(

@@ -4,6 +4,7 @@ claim and release (who works on what); log (what happened, as it happens)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import click
@@ -489,6 +490,8 @@ def _held_task(session_id: str) -> str:
 @click.argument("task_id", type=ID, required=False)
 @click.option(
     "--since",
+    "after",
+    type=timeline.SINCE,
     metavar="N|AGE|TIME",
     help="Only entries after the Nth (as numbered here), newer than an AGE (10m, 2h, 1d), or "
     "after a TIME (2025-03-01T14:00:00Z).",
@@ -502,13 +505,12 @@ def _held_task(session_id: str) -> str:
     "maestro task log task_7kq2m9x4 --since 12",
     "maestro task log task_7kq2m9x4 --follow --since 10m",
 )
-def log(task_id: str | None, since: str | None, follow: bool) -> None:
+def log(task_id: str | None, after: int | datetime | None, follow: bool) -> None:
     """Show a task's timeline: when, who (session or person), kind and message, numbered.
 
     Default: the current session's tasks, merged. With --follow new entries stream from the
     events socket; with --json they come one envelope per line.
     """
-    after = timeline.parse_since(since) if since is not None else None
     st = state()
     task_ids = [task_id] if task_id else _logged_session_tasks()
     # Followed from the seq before the read: what is written meanwhile arrives as an event too,
