@@ -56,6 +56,7 @@ def add_session(
     *,
     status: str = "running",
     project_id: str = "proj_default",
+    parent: str | None = None,
 ) -> str:
     """A session row for `task_ids`, put in through `POST import` (no terminal is started)."""
     session_id = "sess_" + secrets.token_hex(5)
@@ -73,7 +74,7 @@ def add_session(
         "terminalName": None,
         "cwd": None,
         "exitCode": 0 if status == "completed" else None,
-        "parentSessionId": None,
+        "parentSessionId": parent,
         "spawnSource": "api",
         "agentSessionId": None,
         "createdAt": now,

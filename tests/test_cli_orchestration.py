@@ -467,6 +467,22 @@ def test_session_wait_for_input_holds_when_one_asks_and_fails_when_all_ended(
     assert never.code == 1 and never.error["error"] == "unreachable"
 
 
+def test_session_wait_without_ids_waits_for_the_sessions_this_one_spawned(
+    maestro: Maestro, maestro_server: ServerProcess, project: str
+) -> None:
+    parent = session(maestro_server, project)
+    child = add_session(maestro_server, [], project_id=project, parent=parent)
+    session(maestro_server, project)  # another session's business
+
+    pending = maestro("session", "wait", "--timeout", "0.2", "--json", env=inside(parent))
+    assert pending.code == 1
+    assert [s["id"] for s in pending.error["details"]["sessions"]] == [child]
+    maestro_server.api("POST", f"sessions/{child}/stop")
+    done = maestro("session", "wait", "--json", env=inside(parent)).data
+    assert done["sessions"] == []  # it has ended: nothing left to wait for
+    assert maestro("session", "wait", env=inside(parent)).out == "No sessions to wait for.\n"
+
+
 def test_session_wait_on_unknown_ids_exits_2_naming_them(
     maestro: Maestro, maestro_server: ServerProcess, project: str
 ) -> None:
