@@ -242,9 +242,11 @@ def test_an_orchestrator_spawns_a_session_and_waits_for_it_to_end(
             assert stored["spawnSource"] == "session" and stored["status"] == "running"
             assert stored["taskIds"] == [task["id"]]
 
-            still = await call(client, "session_wait", sessionIds=[spawned["id"]], timeout=0)
+            still = await call(client, "session_wait", timeout=0)  # the sessions it spawned
             assert still["result"] == "timeout"
-            assert still["sessions"][0]["status"] == "running"
+            assert [(s["id"], s["status"]) for s in still["sessions"]] == [
+                (spawned["id"], "running")
+            ]
             server.api("POST", f"sessions/{spawned['id']}/stop")
             waited = await call(client, "session_wait", sessionIds=[spawned["id"]], timeout=60)
             assert waited["result"] == "satisfied" and waited["matched"] == [spawned["id"]]

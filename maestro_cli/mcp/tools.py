@@ -8,7 +8,6 @@ Independent of the MCP SDK (`server.py` serves this table), so each tool is a pl
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +16,9 @@ from urllib.parse import quote
 from pydantic import BaseModel, ValidationError
 
 from maestro_jupyter import models
-from maestro_jupyter.client import MaestroClient, SessionEnv
-from maestro_jupyter.errors import MaestroError, NotFound, ValidationFailed
-from maestro_jupyter.vocabulary import ENDED_SESSION_STATUSES
+from maestro_jupyter.client import MaestroClient, SessionEnv, waits
+from maestro_jupyter.errors import MaestroError, ValidationFailed
+from maestro_jupyter.vocabulary import ACTIVE_SESSION_STATUSES
 
 from .schemas import arguments
 
@@ -28,7 +27,6 @@ TASK_ID = {"type": "string", "description": "default: this session's task"}
 # An MCP client cuts long calls (Codex after 60 s by default), so a wait answers before that.
 WAIT_DEFAULT_SECONDS = 50.0
 WAIT_MAX_SECONDS = 600.0
-POLL_SECONDS = 1.0
 LOG_DEFAULT_ENTRIES = 20
 LATEST_ENTRIES = 3
 
@@ -322,12 +320,12 @@ WAIT_UNTIL = ("ended", "needs_input", "any")
 def session_wait(board: Board, arguments: dict[str, Any]) -> Any:
     _only(arguments, "sessionIds", "until", "timeout")
     session_ids = arguments.get("sessionIds")
-    if (
-        not isinstance(session_ids, list)
-        or not session_ids
-        or not all(isinstance(i, str) and i for i in session_ids)
+    if session_ids is None:
+        session_ids = _spawned_sessions(board)
+    elif not isinstance(session_ids, list) or not all(
+        isinstance(i, str) and i for i in session_ids
     ):
-        raise ValidationFailed.field("sessionIds", "must be a non-empty list of session ids")
+        raise ValidationFailed.field("sessionIds", "must be a list of session ids")
     until = arguments.get("until", "ended")
     if until not in WAIT_UNTIL:
         raise ValidationFailed.field("until", f"must be one of {', '.join(WAIT_UNTIL)}")
@@ -339,50 +337,22 @@ def session_wait(board: Board, arguments: dict[str, Any]) -> Any:
     )
 
 
+def _spawned_sessions(board: Board) -> list[str]:
+    """What a wait with no ids waits for, as `maestro session wait` does: the active sessions
+    this session spawned; outside a session, every active one."""
+    parent = board.env.session_id
+    active = board.client.list_sessions(status=list(ACTIVE_SESSION_STATUSES))
+    return [s["id"] for s in active if parent is None or s.get("parentSessionId") == parent]
+
+
 def wait_for_sessions(
     client: MaestroClient, session_ids: list[str], until: str, timeout: float
 ) -> dict[str, Any]:
-    """Read the sessions every POLL_SECONDS until `until` holds (`result: satisfied`), cannot
-    hold any more (`unreachable`: all ended, none asked for input) or `timeout` seconds pass
-    (`timeout`). Unknown ids are a NotFound naming them, before any wait."""
-    deadline = time.monotonic() + timeout
-    while True:
-        states = _sessions(client, session_ids)
-        result, matched = judge(states, until)
-        if result is None and time.monotonic() >= deadline:
-            result = "timeout"
-        if result is not None:
-            sessions = [brief_session(s) for s in states]
-            return {"result": result, "matched": matched, "sessions": sessions}
-        time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-
-
-def judge(sessions: list[dict[str, Any]], until: str) -> tuple[str | None, list[str]]:
-    """("satisfied" | "unreachable", the ids that decided it), or (None, []) while open."""
-    ended = [s["id"] for s in sessions if s["status"] in ENDED_SESSION_STATUSES]
-    asking = [s["id"] for s in sessions if s["status"] == "needs_input"]
-    everyone_ended = len(ended) == len(sessions)
-    if until == "ended":
-        return ("satisfied", ended) if everyone_ended else (None, [])
-    if until == "needs_input":
-        if asking:
-            return "satisfied", asking
-        return ("unreachable", []) if everyone_ended else (None, [])
-    either = [s["id"] for s in sessions if s["id"] in ended or s["id"] in asking]
-    return ("satisfied", either) if either else (None, [])
-
-
-def _sessions(client: MaestroClient, session_ids: list[str]) -> list[dict[str, Any]]:
-    states, unknown = [], []
-    for session_id in session_ids:
-        try:
-            states.append(client.get_session(session_id))
-        except NotFound:
-            unknown.append(session_id)
-    if unknown:
-        plural = "s" if len(unknown) > 1 else ""
-        raise NotFound(f"unknown session{plural}: {', '.join(unknown)}", {"sessionIds": unknown})
-    return states
+    """The client's wait on the events WebSocket (no polling): `result` satisfied, unreachable
+    (all ended, none asked for input) or timeout. Unknown ids are a NotFound naming them."""
+    outcome = waits.wait_for_sessions(client, session_ids, until=until, timeout=timeout)
+    sessions = [brief_session(s) for s in outcome.sessions]
+    return {"result": outcome.result, "matched": outcome.matched, "sessions": sessions}
 
 
 def session_send(board: Board, arguments: dict[str, Any]) -> Any:
@@ -489,14 +459,13 @@ TOOLS: tuple[Tool, ...] = (
     Tool(
         "session_wait",
         "Wait until sessions have ended, one needs input, or either (any); answers their status. "
-        f"timeout in seconds (default {WAIT_DEFAULT_SECONDS:g}).",
+        f"Default: the sessions this one spawned; timeout {WAIT_DEFAULT_SECONDS:g} s.",
         arguments(
             extra={
                 "sessionIds": {"type": "array", "items": ID},
                 "until": {"type": "string", "enum": list(WAIT_UNTIL), "default": "ended"},
                 "timeout": {"type": "number"},
-            },
-            required=("sessionIds",),
+            }
         ),
         session_wait,
     ),
