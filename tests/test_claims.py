@@ -582,4 +582,4 @@ def test_a_claim_takes_a_bounded_number_of_statements(store):
     first = len(statements)
     statements.clear()
     assert store.claim_task(session["id"]) is not None
-    assert len(statements) == first <= 14
+    assert len(statements) == first <= 12

@@ -1,4 +1,4 @@
-"""Coordination over REST: claims, dependencies that hold, registration, reports, session timelines."""
+"""Coordination over REST: claims, dependencies that hold, registration, reports, timelines."""
 
 from __future__ import annotations
 

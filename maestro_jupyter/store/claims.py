@@ -24,6 +24,7 @@ from .wire import now
 _SESSION_STATE = select(
     t.sessions.c.id, t.sessions.c.name, t.sessions.c.status, t.sessions.c.project_id
 ).where(t.sessions.c.id == bindparam("session_id"))
+_SESSION_ROW = select(t.sessions).where(t.sessions.c.id == bindparam("session_id"))
 _SESSION_STATUS = select(t.sessions.c.status).where(t.sessions.c.id == bindparam("session_id"))
 _TASK_STATE = select(t.tasks.c.id, t.tasks.c.version, t.tasks.c.status, t.tasks.c.claimed_by).where(
     t.tasks.c.id == bindparam("task_id")
@@ -162,8 +163,10 @@ class ClaimsMixin(StoreBase):
         task = self._task(tx.conn, task_id)
         tx.emit("task:updated", task)
         if linked.rowcount:
-            bump(tx.conn, t.sessions, session.id, {})
-            tx.emit("session:updated", self._session(tx.conn, session.id))
+            row = bump(tx.conn, t.sessions, session.id, {}, returning=True)
+            if row is None:  # a database that cannot return it from the update
+                row = tx.conn.execute(_SESSION_ROW, {"session_id": session.id}).one()
+            tx.emit("session:updated", self._session_dicts(tx.conn, [row])[0])
         message = f"Claimed by session {session.name} ({session.id}).{note}"
         self._add_timeline(tx, task_id, "claim", message, session.id, actor or session.id)
         return task

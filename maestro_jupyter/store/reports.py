@@ -58,13 +58,8 @@ class ReportsMixin(StoreBase):
                     raise refused
             ended = is_ended(session["status"])
             if not ended:
-                for task_id in targets:
-                    if kind == "blocked":
-                        changes = {"status": "blocked", "blocked_reason": message}
-                    elif kind == "complete":
-                        changes = {"status": "completed"}
-                    else:
-                        break
+                changes = _task_changes(kind, message)
+                for task_id in targets if changes else ():
                     self.update_task(task_id, changes, session_id=session_id, actor=actor)
                 status = session["status"]
                 if kind == "needs_input":
@@ -81,3 +76,12 @@ class ReportsMixin(StoreBase):
             ]
             tasks = [self._task(tx.conn, task_id) for task_id in targets]
             return {"session": session, "entries": entries, "tasks": tasks, "sessionEnded": ended}
+
+
+def _task_changes(kind: str, message: str) -> dict[str, Any] | None:
+    """What a report does to its tasks, if anything."""
+    if kind == "blocked":
+        return {"status": "blocked", "blocked_reason": message}
+    if kind == "complete":
+        return {"status": "completed"}
+    return None

@@ -61,27 +61,39 @@ _BUMPS_RETURNING = {name: bump.returning(*bump.table.c) for name, bump in _BUMPS
 
 
 class Transaction:
-    """An open write: its connection, and the events it will publish once committed."""
+    """An open write: its connection, and the events it will publish once committed.
+
+    The first event takes its seq from the log as it is stored; the write lock the transaction
+    holds (see StoreBase) keeps the log to this writer, so the later ones are numbered here and
+    stored together by `flush()` before the commit: one statement however many tasks a write
+    touches (a session that ends, a report on every task of a session).
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.events: list[Event] = []
         self._next_seq: int | None = None
+        self._unstored: list[Event] = []
 
     def emit(self, name: str, data: dict[str, Any]) -> Event:
         stamp_ = now()
+        envelope = {"seq": self._next_seq, "event": name, "data": data, "timestamp": stamp_}
         if self._next_seq is None and self.conn.dialect.insert_returning:
             values = {"event": name, "data": data, "timestamp": stamp_}
-            self._next_seq = self.conn.scalar(_INSERT_FIRST_EVENT, values)
+            envelope["seq"] = self.conn.scalar(_INSERT_FIRST_EVENT, values)
         else:
             if self._next_seq is None:
-                self._next_seq = self.conn.scalar(LAST_SEQ) + 1
-            values = {"seq": self._next_seq, "event": name, "data": data, "timestamp": stamp_}
-            self.conn.execute(_INSERT_EVENT, values)
-        envelope = {"seq": self._next_seq, "event": name, "data": data, "timestamp": stamp_}
+                envelope["seq"] = self.conn.scalar(LAST_SEQ) + 1
+            self._unstored.append(envelope)
         self.events.append(envelope)
-        self._next_seq += 1
+        self._next_seq = envelope["seq"] + 1
         return envelope
+
+    def flush(self) -> None:
+        """Store the events not stored yet (the transaction is about to commit)."""
+        if self._unstored:
+            self.conn.execute(_INSERT_EVENT, self._unstored)
+            self._unstored = []
 
 
 class StoreBase:
@@ -140,6 +152,7 @@ class StoreBase:
             tx = self._local.tx = Transaction(conn)
             try:
                 yield tx
+                tx.flush()
             finally:
                 self._local.tx = None
         for envelope in tx.events:
