@@ -172,7 +172,7 @@ class Spawner(LoggingConfigurable):
         quicker session raises that Claimed, with the same detail).
         """
         manager = self._manager()
-        force = bool(getattr(request, "force", False))
+        force = request.force
         task_ids = list(dict.fromkeys(request.task_ids))
         try:
             tasks = await self.store.get_tasks(task_ids, include_subtasks=True) if task_ids else []
