@@ -91,22 +91,33 @@ class AsyncStore:
         """Run `function` on the writer thread; 503 if it cannot start within `queue_timeout`."""
         loop = asyncio.get_running_loop()
         future = self._writer.submit(functools.partial(function, *args, **kwargs))
-        wrapped = asyncio.wrap_future(future, loop=loop)
+        timer = loop.call_later(self.queue_timeout, future.cancel)
         try:
-            return await asyncio.wait_for(asyncio.shield(wrapped), self.queue_timeout)
-        except asyncio.TimeoutError:
-            if future.cancel():  # still queued: it will never run, so refusing is truthful
+            return await asyncio.wrap_future(future, loop=loop)
+        except asyncio.CancelledError:
+            # Our timer took it back before it started: it will never run, so refusing is
+            # truthful. (A started write is never cancelled; its outcome, bounded by the
+            # database's own lock timeout, is the answer.)
+            if future.cancelled() and not _current_task_cancelling():
                 raise StoreBusy(
                     "The Maestro database is busy (another program holds its write lock); "
                     "nothing was written. Retry in a moment.",
                     retry_after=1,
                 ) from None
-            return await wrapped  # it started: its outcome is the answer
+            raise
+        finally:
+            timer.cancel()
 
     def close(self) -> None:
         self._writer.shutdown(wait=True, cancel_futures=True)
         self._readers.shutdown(wait=True, cancel_futures=True)
         self.sync.close()
+
+
+def _current_task_cancelling() -> bool:
+    """Whether the awaiting task itself is being cancelled (not just the store's future)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def loop_publisher(
