@@ -54,16 +54,16 @@ export const modelPlugin: JupyterFrontEndPlugin<BoardModel> = {
     void model.reload();
 
     if (state) {
-      // Restored once Lab has restored its workspace; a pick made before that wins.
+      model.projectChanged.connect((_, projectId) => {
+        void state.save(PROJECT_KEY, projectId);
+      });
+      // Read once Lab has restored its workspace; a pick made before that wins.
       void app.restored
         .then(() => state.fetch(PROJECT_KEY))
         .then(saved => {
           if (typeof saved === 'string' && model.projectId === null) {
             model.setProject(saved);
           }
-          model.projectChanged.connect((_, projectId) => {
-            void state.save(PROJECT_KEY, projectId);
-          });
         })
         .catch(error =>
           console.warn('Maestro: cannot restore the picked project', error)
