@@ -10,7 +10,7 @@ import inspect
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -154,8 +154,25 @@ class NonEmptyText(click.ParamType):
         return text
 
 
+class DurationType(click.ParamType):
+    """A duration: `30s`, `5m`, `1h`, `500ms`, or a bare number of seconds."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        from maestro_jupyter.client import InvalidSetting, parse_duration
+
+        try:
+            return parse_duration(str(value), "the duration")
+        except InvalidSetting as error:
+            self.fail(error.message, param, ctx)
+
+
 ID = IdType()
 TEXT = NonEmptyText()
+DURATION = DurationType()
 TASK_STATUS = click.Choice(TASK_STATUSES, case_sensitive=False)
 TASK_PRIORITY = click.Choice(PRIORITIES, case_sensitive=False)
 SESSION_STATUS = click.Choice(SESSION_STATUSES, case_sensitive=False)
@@ -166,22 +183,75 @@ def is_interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def session_task_ids(task_id: str | None, *, action: str) -> list[str]:
-    """The task a command acts on: the one given, else the spawned session's (MAESTRO_TASK_IDS).
+def _env_id(variable: str, value: str, kind: str) -> str:
+    if not ID_PATTERN.match(value):
+        raise InputError(f"{variable} holds {value!r}, which is not a {kind} id")
+    return value
 
-    With several session tasks, ask on a terminal and refuse (exit 2) otherwise.
+
+def current_session() -> str | None:
+    """The session this terminal runs in (MAESTRO_SESSION_ID), checked; None outside one."""
+    session_id = state().env.session_id
+    return _env_id("MAESTRO_SESSION_ID", session_id, "session") if session_id else None
+
+
+def acting_session(session_id: str | None, *, action: str) -> str:
+    """--session, else the current session; exit 2 when neither names one."""
+    chosen = session_id or current_session()
+    if not chosen:
+        raise InputError(
+            f"give --session ID to {action} (MAESTRO_SESSION_ID is not set: not inside a session)"
+        )
+    return chosen
+
+
+session_option = click.option(
+    "--session",
+    "session_id",
+    type=ID,
+    metavar="ID",
+    help="Act as this session (default: MAESTRO_SESSION_ID).",
+)
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Go past unmet dependencies (the task's timeline records it).",
+)
+
+
+def session_tasks() -> list[str]:
+    """The tasks of the current session: as the server links them now (spawned for, claimed,
+    assigned), else as the environment names them (MAESTRO_TASK_IDS)."""
+    session_id = current_session()
+    if session_id:
+        return list(state().client.get_session(session_id)["taskIds"])
+    return [_env_id("MAESTRO_TASK_IDS", t, "task") for t in state().env.task_ids]
+
+
+def session_task_ids(
+    task_id: str | None,
+    *,
+    action: str,
+    wanted: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> list[str]:
+    """The task a command acts on: the one given, else the current session's.
+
+    Of several session tasks, those `wanted` (e.g. not completed yet, for `complete`) are
+    kept; if more than one is left, ask on a terminal and refuse (exit 2) otherwise.
     """
     if task_id:
         return [task_id]
-    task_ids = list(state().env.task_ids)
-    for candidate in task_ids:
-        if not ID_PATTERN.match(candidate):
-            raise InputError(f"MAESTRO_TASK_IDS holds {candidate!r}, which is not a task id")
+    task_ids = session_tasks()
     if not task_ids:
         raise InputError(
             f"give a TASK_ID to {action} "
-            "(MAESTRO_TASK_IDS is not set: not inside a spawned session)"
+            "(not inside a session with tasks: MAESTRO_SESSION_ID and MAESTRO_TASK_IDS are unset)"
         )
+    if len(task_ids) > 1 and wanted is not None:
+        client = state().client
+        task_ids = [
+            t for t in task_ids if wanted(client.get_task(t, include_subtasks=False))
+        ] or task_ids
     if len(task_ids) == 1:
         return task_ids
     if is_interactive() and not state().json:

@@ -27,6 +27,7 @@ COMMANDS = {
     "task": ("tasks", "task"),
     "subtask": ("subtasks", "subtask"),
     "session": ("sessions", "session"),
+    "project": ("projects", "project"),
     "report": ("report", "report"),
     "skill": ("skills", "skill"),
     "status": ("status", "status"),
@@ -168,9 +169,11 @@ def cli(ctx: click.Context) -> None:
     \b
     Examples:
       maestro task create "Write the parser" --priority high --subtask "Lexer" --subtask "Tests"
-      maestro task list --status todo --json
+      maestro task list --ready --json
+      maestro task next --claim
       maestro report progress "Lexer done, starting on tests"
       maestro task complete
+      maestro session wait --until any
     """
     ctx.ensure_object(State)
 

@@ -97,11 +97,19 @@ class Maestro(ExtensionApp):
         return default_agent_name()
 
     def initialize_settings(self) -> None:
-        from .events import EventBus
+        from .events import EventBus, LabWindows
         from .store.runner import AsyncStore, loop_publisher
 
         bus = EventBus()
-        self.settings.update({"maestro_store": None, "maestro_events": bus, "maestro_app": self})
+        windows = LabWindows()
+        self.settings.update(
+            {
+                "maestro_store": None,
+                "maestro_events": bus,
+                "maestro_lab_windows": windows,
+                "maestro_app": self,
+            }
+        )
         try:
             paths.ensure_private_dir(Path(self.home))
             store = self.store_class(

@@ -59,7 +59,7 @@ def render_brief(
         f"- Session: {session['name']} (`{session['id']}`), role **{session['role']}**, "
         f"agent `{session['agent']}`",
         f"- Project: `{session['projectId']}`; working directory: `{session['cwd']}`",
-        f"- Tasks: {', '.join(f'`{task_id}`' for task_id in session['taskIds'])}",
+        f"- Tasks: {', '.join(f'`{task_id}`' for task_id in session['taskIds']) or 'none yet'}",
         "- The `maestro` CLI in this terminal already knows this session and its tasks "
         "(environment variables MAESTRO_URL, MAESTRO_TOKEN, MAESTRO_SESSION_ID, MAESTRO_TASK_IDS).",
         "",
@@ -67,6 +67,14 @@ def render_brief(
     if instructions:
         lines += ["## Instructions", "", instructions.strip(), ""]
     lines += ["## Tasks", ""]
+    if not tasks:
+        lines += [
+            f"No task was given to you: take work from project `{session['projectId']}` with "
+            "`maestro task next --claim`, which claims the most urgent ready task for this "
+            "session (or says that none is ready). When it is done, claim the next one, until "
+            "none is ready.",
+            "",
+        ]
     for task in tasks:
         lines += _task_section(task, timelines.get(task["id"], []))
     for skill in skills:
@@ -81,6 +89,8 @@ def _task_section(task: dict[str, Any], timeline: list[dict[str, Any]]) -> list[
         f"Status {task['status']}, priority {task['priority']}"
         + (f"; blocked: {task['blockedReason']}" if task.get("blockedReason") else ""),
     ]
+    if task.get("claimedBy"):
+        lines.append(f"Claimed by session {task['claimedBy']}")
     if task.get("dependencies"):
         lines.append(f"Depends on: {', '.join(task['dependencies'])}")
     if task.get("description"):

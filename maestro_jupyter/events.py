@@ -36,3 +36,26 @@ class EventBus:
                 subscriber(event)
             except Exception:  # one broken listener must not starve the others
                 log.exception("Maestro event subscriber failed on %s", event.get("event"))
+
+
+class LabWindows:
+    """The terminal size each connected Lab window reports for its main area.
+
+    A session spawned from the CLI, a notebook or another agent has no tab to measure: it starts
+    at the size the most recent connected Lab window reported, so it is drawn for the screen it
+    will be seen on rather than at 80 columns.
+    """
+
+    def __init__(self) -> None:
+        self._sizes: dict[int, tuple[int, int]] = {}  # by socket, in reporting order
+
+    def report(self, window: int, rows: int, cols: int) -> None:
+        self._sizes.pop(window, None)
+        self._sizes[window] = (rows, cols)
+
+    def forget(self, window: int) -> None:
+        self._sizes.pop(window, None)
+
+    def latest(self) -> tuple[int, int] | None:
+        """(rows, cols) of the last report of a window still connected, or None."""
+        return next(reversed(self._sizes.values()), None)

@@ -172,10 +172,34 @@ class TaskUpdate(PatchModel):
     blocked_reason: Text | None = None
     dependencies: Annotated[list[Id], Field(max_length=200)] | None = None
     labels: Annotated[list[Label], Field(max_length=50)] | None = None
+    # How the change is made, not what: moving past unmet dependencies, from inside a session.
+    force: bool | None = None
+    session_id: Id | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The task fields to change (`force` and `sessionId` say how, see `options`)."""
+        changes = super().changes()
+        changes.pop("force", None)
+        changes.pop("session_id", None)
+        return changes
 
 
 class TaskComplete(WireModel):
     message: Message | None = None
+    session_id: Id | None = None
+    force: bool = False
+
+
+class ClaimRequest(WireModel):
+    """Claim a task for a session: the named one, or the most urgent ready one."""
+
+    session_id: Id
+    task_id: Id | None = None
+    project_id: Id | None = None
+    force: bool = False
+
+
+class ReleaseRequest(WireModel):
     session_id: Id | None = None
 
 
@@ -193,10 +217,65 @@ class TimelineCreate(WireModel):
 class SessionUpdate(PatchModel):
     name: Name | None = None
     status: Literal["running", "needs_input"] | None = None
+    task_ids: Annotated[list[Id], Field(max_length=50)] | None = None
+
+
+InputText = Annotated[
+    str, Field(min_length=1, max_length=10_000), AfterValidator(_no_control_except_whitespace)
+]
+
+
+class SessionInput(WireModel):
+    """Text typed into the session's terminal, as a person at the keyboard would."""
+
+    text: InputText
+    submit: bool = True
+
+
+class SessionRegister(WireModel):
+    """An agent Maestro did not spawn (e.g. started by hand in a Lab terminal)."""
+
+    name: Name | None = None
+    task_ids: Annotated[list[Id], Field(max_length=50)] = []
+    project_id: Id | None = None
+    role: Role = "worker"
+    agent: Name = "outside"
+    cwd: Path | None = None
+    agent_session_id: Name | None = None
+    spawn_source: SpawnSource = "api"
+
+
+class HookEvent(WireModel):
+    """An agent's own hook, as `maestro hook claude|codex` relays it."""
+
+    agent: Literal["claude", "codex"]
+    event: Annotated[
+        str, Field(min_length=1, max_length=100), AfterValidator(_no_control_characters)
+    ]
+    message: (
+        Annotated[str, Field(max_length=10_000), AfterValidator(_no_control_except_whitespace)]
+        | None
+    ) = None
+
+
+class HookResult(WireModel):
+    session: Session
+    applied: bool
+
+
+ReportKind = Literal["progress", "blocked", "needs_input", "complete", "error"]
+
+
+class SessionReport(WireModel):
+    kind: ReportKind
+    message: Message
+    task_ids: Annotated[list[Id], Field(min_length=1, max_length=50)] | None = None
 
 
 class SpawnRequest(WireModel):
-    task_ids: Annotated[list[Id], Field(min_length=1, max_length=50)]
+    # No task: the agent claims its work (`maestro task next --claim`) from the project.
+    task_ids: Annotated[list[Id], Field(max_length=50)] = []
+    force: bool = False
     project_id: Id | None = None
     role: Role = "worker"
     skills: Annotated[list[Name], Field(max_length=50)] | None = None
@@ -222,6 +301,7 @@ class Page(WireModel):
 
 class TaskQuery(Page):
     project_id: Id | None = None
+    ready: bool = False
     status: list[TaskStatus] | None = None
     parent_id: Id | Literal["null"] | None = None
     q: Annotated[str, Field(max_length=500)] | None = None
@@ -403,6 +483,17 @@ class Export(WireModel):
     subtasks: list[Subtask] = []
     timeline: list[TimelineEntry] = []
     sessions: list[Session] = []
+
+
+class ClaimResult(WireModel):
+    task: Task | None
+
+
+class ReportResult(WireModel):
+    session: Session
+    entries: list[TimelineEntry]
+    tasks: list[Task]
+    session_ended: bool
 
 
 class ImportResult(WireModel):

@@ -9,23 +9,27 @@ snake_case, and each has a readable `_repr_html_`. Errors are those of `maestro_
 from __future__ import annotations
 
 import html
+import os
 import re
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from .client import MaestroClient, find_server, kernel_server
 from .client.config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from .client.waits import wait_for_sessions
 from .display import code, priority_badge, status_badge
 from .errors import (
     BadRequest,
+    Claimed,
     Conflict,
     ConnectionFailed,
+    DependenciesUnmet,
     Forbidden,
     MaestroError,
     NotFound,
     ServerError,
     ServerNotFound,
+    SessionEnded,
     StorageFull,
     StoreBusy,
     StoreUnavailable,
@@ -38,6 +42,7 @@ from .vocabulary import ENDED_SESSION_STATUSES
 
 __all__ = [
     "Maestro",
+    "Project",
     "Task",
     "Subtask",
     "Session",
@@ -53,6 +58,9 @@ __all__ = [
     "Forbidden",
     "NotFound",
     "Conflict",
+    "Claimed",
+    "DependenciesUnmet",
+    "SessionEnded",
     "VersionMismatch",
     "TooLarge",
     "ValidationFailed",
@@ -235,8 +243,29 @@ class Subtasks(Sequence[Subtask]):
         return f"<ul style='padding-left:0.5em;margin:0'>{rows}</ul>"
 
 
+class Project(Resource):
+    columns = ("id", "name", "working_dir", "description")
+
+    def __repr__(self) -> str:
+        return f"<Project {self.id} {self.name!r}>"
+
+    def refresh(self) -> Project:
+        self._set(self._maestro.client.get_project(self.id))
+        return self
+
+    def tasks(self, **filters: Any) -> ResourceList[Task]:
+        """This project's tasks; the filters of `Maestro.tasks.list`."""
+        return self._maestro.tasks.list(project=self.id, **filters)
+
+    def _repr_html_(self) -> str:
+        folder = f" in {code(self.working_dir)}" if self._data.get("workingDir") else ""
+        return f"<b>{html.escape(self.name)}</b> {code(self.id)}{folder}"
+
+
 class Task(Resource):
-    columns = ("id", "title", "status", "priority", "subtasks_done", "parent_id", "labels")
+    columns = (
+        "id", "title", "status", "priority", "subtasks_done", "claimed_by", "parent_id", "labels"
+    )  # fmt: skip
 
     def __init__(self, maestro: Maestro, data: Mapping[str, Any]) -> None:
         super().__init__(maestro, data)
@@ -274,13 +303,24 @@ class Task(Resource):
         self._set(self._maestro.client.get_task(self.id, include_subtasks=True))
         return self
 
-    def update(self, **fields: Any) -> Task:
-        """Change the named fields (title, description, status, priority, labels...)."""
-        self._set(self._maestro.client.update_task(self.id, wire_fields(fields)))
+    def update(self, *, force: bool = False, **fields: Any) -> Task:
+        """Change the named fields (title, description, status, priority, labels...); see
+        `Maestro.tasks.update`."""
+        self._set(self._maestro.tasks.update(self, force=force, **fields).to_dict())
         return self
 
-    def complete(self, message: str | None = None) -> Task:
-        self._set(self._maestro.client.complete_task(self.id, message))
+    def complete(self, message: str | None = None, *, force: bool = False) -> Task:
+        self._set(self._maestro.tasks.complete(self, message, force=force).to_dict())
+        return self
+
+    def claim(self, session: Session | str, *, force: bool = False) -> Task:
+        """Take this task for `session`; see `Maestro.tasks.claim`."""
+        self._set(self._maestro.tasks.claim(self, session=session, force=force).to_dict())
+        return self
+
+    def release(self, session: Session | str | None = None) -> Task:
+        """Give the claim back; see `Maestro.tasks.release`."""
+        self._set(self._maestro.tasks.release(self, session=session).to_dict())
         return self
 
     def block(self, reason: str) -> Task:
@@ -294,7 +334,8 @@ class Task(Resource):
         items = self._maestro.client.task_children(self.id)
         return ResourceList(Task(self._maestro, item) for item in items)
 
-    def timeline(self) -> ResourceList[TimelineEntry]:
+    def log(self) -> ResourceList[TimelineEntry]:
+        """The task's timeline, oldest first: who (`actor`), when (`at`), `kind`, `message`."""
         return self._maestro.timeline(self)
 
     def sessions(self) -> ResourceList[Session]:
@@ -310,6 +351,8 @@ class Task(Resource):
         parts = [f"<b>{html.escape(self.title)}</b> {status} {priority} {code(self.id)}"]
         if self._data.get("blockedReason"):
             parts.append(f"<i>blocked: {html.escape(self.blocked_reason)}</i>")
+        if self._data.get("claimedBy"):
+            parts.append(f"claimed by {code(self.claimed_by)}")
         if self._data.get("description"):
             parts.append(f"<div>{html.escape(self.description)}</div>")
         if self._data.get("subtaskCount"):
@@ -337,18 +380,32 @@ class Session(Resource):
         self._set(self._maestro.client.stop_session(self.id))
         return self
 
-    def wait(self, timeout: float = 300.0, poll: float = 1.0) -> Session:
-        """Block until the session ends or `timeout` seconds pass; see `Sessions.wait`."""
-        self._maestro.sessions.wait([self], timeout=timeout, poll=poll)
+    def wait(self, *, until: str = "ended", timeout: float | None = 300.0) -> Session:
+        """Block until the session ends (or `until` holds) or `timeout` seconds pass; see
+        `Sessions.wait`."""
+        self._maestro.sessions.wait([self], until=until, timeout=timeout)
         return self
 
-    def timeline(self) -> ResourceList[TimelineEntry]:
-        entries = self._maestro.timeline(self.task_ids)
-        return ResourceList(entry for entry in entries if entry.session_id == self.id)
+    def send(self, text: str, *, submit: bool = True) -> Session:
+        """Type `text` into its terminal (then Enter); see `Sessions.send`."""
+        self._set(self._maestro.sessions.send(self, text, submit=submit).to_dict())
+        return self
+
+    def assign(self, tasks: Task | str | Iterable[Task | str]) -> Session:
+        self._set(self._maestro.sessions.assign(self, tasks).to_dict())
+        return self
+
+    def unassign(self, tasks: Task | str | Iterable[Task | str]) -> Session:
+        self._set(self._maestro.sessions.unassign(self, tasks).to_dict())
+        return self
+
+    def log(self) -> ResourceList[TimelineEntry]:
+        """The entries this session wrote, across its tasks, oldest first."""
+        return self._maestro.sessions.log(self)
 
     def _repr_html_(self) -> str:
         status = status_badge(self.status)
-        tasks = ", ".join(code(t) for t in self.task_ids)
+        tasks = ", ".join(code(t) for t in self.task_ids) or "none yet"
         exit_code = "" if self.exit_code is None else f" exit code {self.exit_code}"
         return (
             f"<b>{html.escape(self.name)}</b> {status} {code(self.id)} agent "
@@ -357,13 +414,17 @@ class Session(Resource):
 
 
 class TimelineEntry(Resource):
-    columns = ("at", "task_id", "session_id", "kind", "message")
+    columns = ("at", "task_id", "actor", "kind", "message")
 
     def __repr__(self) -> str:
         return f"<TimelineEntry {self.at} {self.kind}: {self.message!r}>"
 
     def _repr_html_(self) -> str:
-        return f"{html.escape(self.at)} <b>{html.escape(self.kind)}</b> {html.escape(self.message)}"
+        who = html.escape(self._data.get("actor") or self._data.get("sessionId") or "")
+        return (
+            f"{html.escape(self.at)} {who} <b>{html.escape(self.kind)}</b> "
+            f"{html.escape(self.message)}"
+        )
 
 
 R = TypeVar("R", bound=Resource)
@@ -384,7 +445,8 @@ class ResourceList(list[R], Generic[R]):
         columns = type(self[0]).columns
         head = "".join(f"<th style='text-align:left'>{c}</th>" for c in columns)
         rows = "".join(
-            "<tr>" + "".join(f"<td style='text-align:left'>{item._cell(c)}</td>" for c in columns)
+            "<tr>"
+            + "".join(f"<td style='text-align:left'>{item._cell(c)}</td>" for c in columns)
             + "</tr>"
             for item in self
         )
@@ -413,7 +475,8 @@ def to_dataframe(items: Iterable[Resource | Mapping[str, Any]]) -> Any:
 
 
 class Tasks:
-    """`m.tasks`: create, list, get, update, complete, block and delete tasks."""
+    """`m.tasks`: create, list, get, update, complete, block and delete tasks; claim, release
+    and take the next ready one for a session."""
 
     def __init__(self, maestro: Maestro) -> None:
         self._maestro = maestro
@@ -429,7 +492,7 @@ class Tasks:
         priority: str | None = None,
         status: str | None = None,
         parent: Task | str | None = None,
-        project: str | None = None,
+        project: Project | str | None = None,
         labels: Sequence[str] | None = None,
         dependencies: Sequence[Task | str] | None = None,
         subtasks: Sequence[str | Mapping[str, Any]] | None = None,
@@ -440,7 +503,7 @@ class Tasks:
             "priority": priority,
             "status": status,
             "parentId": identifier(parent) if parent is not None else None,
-            "projectId": project or self._maestro.project,
+            "projectId": identifier(project) if project else self._maestro.project,
             "labels": list(labels) if labels is not None else None,
             "dependencies": [identifier(d) for d in dependencies] if dependencies else None,
             "subtasks": [{"title": s} if isinstance(s, str) else dict(s) for s in subtasks]
@@ -456,19 +519,23 @@ class Tasks:
         parent: Task | str | None = None,
         top_level: bool = False,
         q: str | None = None,
-        project: str | None = None,
+        project: Project | str | None = None,
+        ready: bool = False,
         limit: int | None = None,
     ) -> ResourceList[Task]:
-        """Tasks (with their subtasks), filtered by status, parent, text or project."""
+        """Tasks (with their subtasks), filtered by status, parent, text or project; `ready`
+        keeps those a session could claim now (todo, unclaimed, dependencies completed or
+        cancelled), most urgent first."""
         if isinstance(status, str):
             status = [status]
         parent_id = "null" if top_level else (identifier(parent) if parent else None)
         items = self._maestro.client.list_tasks(
-            project_id=project or self._maestro.project,
+            project_id=identifier(project) if project else self._maestro.project,
             status=list(status) if status else None,
             parent_id=parent_id,
             q=q,
             include_subtasks=True,
+            ready=ready,
             limit=limit,
         )
         return ResourceList(self._task(item) for item in items)
@@ -476,11 +543,18 @@ class Tasks:
     def get(self, task: Task | str) -> Task:
         return self._task(self._maestro.client.get_task(identifier(task), include_subtasks=True))
 
-    def update(self, task: Task | str, **fields: Any) -> Task:
-        return self._task(self._maestro.client.update_task(identifier(task), wire_fields(fields)))
+    def update(self, task: Task | str, *, force: bool = False, **fields: Any) -> Task:
+        """Change the named fields. A move to in_progress or completed while a dependency is
+        open raises DependenciesUnmet (`details["dependencies"]`) unless `force`."""
+        client = self._maestro.client
+        return self._task(client.update_task(identifier(task), wire_fields(fields), force=force))
 
-    def complete(self, task: Task | str, message: str | None = None) -> Task:
-        return self._task(self._maestro.client.complete_task(identifier(task), message))
+    def complete(
+        self, task: Task | str, message: str | None = None, *, force: bool = False
+    ) -> Task:
+        """Complete a task (DependenciesUnmet while a dependency is open, unless `force`)."""
+        client = self._maestro.client
+        return self._task(client.complete_task(identifier(task), message, force=force))
 
     def block(self, task: Task | str, reason: str) -> Task:
         return self._task(self._maestro.client.block_task(identifier(task), reason))
@@ -488,9 +562,39 @@ class Tasks:
     def delete(self, task: Task | str, *, recursive: bool = False) -> None:
         self._maestro.client.delete_task(identifier(task), recursive=recursive)
 
+    def claim(self, task: Task | str, *, session: Session | str, force: bool = False) -> Task:
+        """Take `task` for `session`: in_progress, claimed by it, linked to it. Raises Claimed
+        when another live session holds it (`details["claimedBy"]`), DependenciesUnmet while a
+        dependency is open (unless `force`), SessionEnded for an ended session."""
+        client = self._maestro.client
+        claimed = client.claim_task(identifier(session), identifier(task), force=force)
+        return self._task(claimed)
+
+    def next(
+        self, *, session: Session | str | None = None, project: Project | str | None = None
+    ) -> Task | None:
+        """The most urgent ready task, or None. With a `session` it is claimed for it,
+        atomically: two sessions asking at once never get the same task."""
+        project_id = identifier(project) if project else self._maestro.project
+        client = self._maestro.client
+        if session is None:
+            ready = client.list_tasks(project_id=project_id, ready=True, limit=1)
+            found = ready[0] if ready else None
+        else:
+            found = client.claim_task(identifier(session), project_id=project_id)
+        return self._task(found) if found else None
+
+    def release(self, task: Task | str, *, session: Session | str | None = None) -> Task:
+        """Give a claimed task back (in_progress goes back to todo); with `session`, only if
+        that session holds it."""
+        session_id = identifier(session) if session is not None else None
+        return self._task(
+            self._maestro.client.release_task(identifier(task), session_id=session_id)
+        )
+
 
 class Sessions:
-    """`m.sessions`: spawn agent sessions, list them, wait for them, stop them."""
+    """`m.sessions`: spawn or register agent sessions, message them, wait for them, stop them."""
 
     def __init__(self, maestro: Maestro) -> None:
         self._maestro = maestro
@@ -500,7 +604,7 @@ class Sessions:
 
     def spawn(
         self,
-        task: Task | str | Sequence[Task | str],
+        task: Task | str | Sequence[Task | str] = (),
         *,
         role: str | None = None,
         agent: str | None = None,
@@ -508,15 +612,21 @@ class Sessions:
         prompt: str | None = None,
         skills: Sequence[str] | None = None,
         cwd: str | None = None,
+        project: Project | str | None = None,
         parent_session: Session | str | None = None,
+        force: bool = False,
     ) -> Session:
-        """Start an agent in a new terminal for one or more tasks (the Lab opens it as a tab).
+        """Start an agent in a new terminal for one or more tasks (the Lab opens it as a tab);
+        with none, it claims its work from the project itself.
 
-        `agent` names one of the server's `c.Maestro.agents`; None uses its default agent.
+        `agent` names one of the server's `c.Maestro.agents`; None uses its default agent. The
+        session claims its tasks: Claimed if a live session holds one, DependenciesUnmet while
+        a dependency is open (unless `force`).
         """
         tasks = [task] if isinstance(task, (str, Resource)) else list(task)
         session = self._maestro.client.spawn_session(
             [identifier(t) for t in tasks],
+            projectId=identifier(project) if project else self._maestro.project,
             role=role,
             agent=agent,
             name=name,
@@ -525,8 +635,34 @@ class Sessions:
             cwd=cwd,
             parentSessionId=identifier(parent_session) if parent_session else None,
             spawnSource="notebook",
+            force=force or None,
         )
         return self._session(session)
+
+    def register(
+        self,
+        tasks: Task | str | Iterable[Task | str] = (),
+        *,
+        name: str | None = None,
+        role: str = "worker",
+        agent: str | None = None,
+        cwd: str | None = None,
+        project: Project | str | None = None,
+    ) -> Session:
+        """Record an agent Maestro did not start (e.g. one in a Lab terminal), `running` from
+        now on. Give it `MAESTRO_SESSION_ID=<session.id>` (and `MAESTRO_URL`, `MAESTRO_TOKEN`)
+        so that its `maestro` commands act as this session. Linking tasks does not claim them."""
+        return self._session(
+            self._maestro.client.register_session(
+                name=name,
+                taskIds=_ids(tasks),
+                projectId=identifier(project) if project else self._maestro.project,
+                role=role,
+                agent=agent,
+                cwd=cwd or os.getcwd(),
+                spawnSource="notebook",
+            )
+        )
 
     def list(
         self, *, status: str | None = None, task: Task | str | None = None
@@ -542,22 +678,93 @@ class Sessions:
     def stop(self, session: Session | str) -> Session:
         return self._session(self._maestro.client.stop_session(identifier(session)))
 
-    def wait(
-        self, sessions: Iterable[Session], *, timeout: float = 300.0, poll: float = 1.0
-    ) -> ResourceList[Session]:
-        """Block until every session has ended (completed, failed or stopped), refreshing them.
+    def send(self, session: Session | str, text: str, *, submit: bool = True) -> Session:
+        """Type `text` into the session's terminal, then Enter unless `submit=False`, as a
+        person would: an agent such as Claude Code takes it as a prompt. Recorded as a `message`
+        entry on its tasks; a session waiting for input is running again. Raises SessionEnded
+        for an ended session, ValidationFailed for control characters other than newline and
+        tab."""
+        client = self._maestro.client
+        return self._session(client.send_input(identifier(session), text, submit=submit))
 
-        Returns after `timeout` seconds even if some still run: check `session.ended`.
+    def assign(self, session: Session | str, tasks: Task | str | Iterable[Task | str]) -> Session:
+        """Link tasks to a session (not claimed: the session claims what it takes on)."""
+        return self._session(self._maestro.client.link_tasks(identifier(session), add=_ids(tasks)))
+
+    def unassign(self, session: Session | str, tasks: Task | str | Iterable[Task | str]) -> Session:
+        """Unlink tasks from a session; its claim on them is released."""
+        client = self._maestro.client
+        return self._session(client.link_tasks(identifier(session), remove=_ids(tasks)))
+
+    def log(self, session: Session | str) -> ResourceList[TimelineEntry]:
+        """The entries a session wrote, across its tasks, oldest first."""
+        entries = self._maestro.client.session_timeline(identifier(session))
+        return ResourceList(TimelineEntry(self._maestro, entry) for entry in entries)
+
+    def wait(
+        self,
+        sessions: Session | str | Iterable[Session | str],
+        *,
+        until: str = "ended",
+        timeout: float | None = 300.0,
+    ) -> ResourceList[Session]:
+        """Block until the sessions meet `until` or `timeout` seconds pass (None: no limit),
+        following the server's event stream (no polling); answers them refreshed.
+
+        until: "ended" (every one has ended: completed, failed or stopped), "needs-input" (one
+        asks for input), "any" (one has ended or asks for input). It returns as soon as that
+        holds (at once if it already does), or at the timeout: check `session.ended` /
+        `session.status`. Session objects given are refreshed in place. Unknown ids raise
+        NotFound naming them.
         """
-        waiting = ResourceList(sessions)
-        deadline = time.monotonic() + timeout
-        while True:
-            for session in waiting:
-                if not session.ended:
-                    session.refresh()
-            if all(s.ended for s in waiting) or time.monotonic() >= deadline:
-                return waiting
-            time.sleep(poll)
+        given = [sessions] if isinstance(sessions, (str, Resource)) else list(sessions)
+        outcome = wait_for_sessions(self._maestro.client, _ids(given), until=until, timeout=timeout)
+        latest = {state["id"]: state for state in outcome.sessions}
+        waited = ResourceList[Session]()
+        for item in given:
+            session = item if isinstance(item, Session) else self._session({"id": item})
+            session._set(latest[session.id])
+            waited.append(session)
+        return waited
+
+
+class Projects:
+    """`m.projects`: list, create and get projects, and `use` one for this `Maestro`."""
+
+    def __init__(self, maestro: Maestro) -> None:
+        self._maestro = maestro
+
+    def _project(self, data: Mapping[str, Any]) -> Project:
+        return Project(self._maestro, data)
+
+    def list(self) -> ResourceList[Project]:
+        return ResourceList(self._project(p) for p in self._maestro.client.list_projects())
+
+    def get(self, project: Project | str) -> Project:
+        return self._project(self._maestro.client.get_project(identifier(project)))
+
+    def create(
+        self, name: str, *, path: str | None = None, description: str | None = None
+    ) -> Project:
+        """Create a project; `path` is its working folder on the server's machine (e.g. a
+        repository), where its sessions start."""
+        working_dir = os.path.abspath(os.path.expanduser(path)) if path else None
+        created = self._maestro.client.create_project(
+            name, workingDir=working_dir, description=description
+        )
+        return self._project(created)
+
+    def use(self, project: Project | str) -> Project:
+        """Work in `project` from now on: `m.tasks.create/list/next` and `m.sessions.spawn`
+        default to it (`m.project`)."""
+        chosen = self.get(project)
+        self._maestro.project = chosen.id
+        return chosen
+
+
+def _ids(items: Task | Session | str | Iterable[Task | Session | str]) -> list[str]:
+    listed = [items] if isinstance(items, (str, Resource)) else list(items)
+    return [identifier(item) for item in listed]
 
 
 # --- the entry point ----------------------------------------------------------------------------
@@ -567,8 +774,8 @@ class Maestro:
     """A connection to a Maestro server, from a notebook.
 
     `Maestro()` finds the server (see `find_server`); `Maestro(url, token)` names it.
-    `project` scopes task creation and listing to one project (default: all tasks, and new ones
-    go to the server's default project).
+    `project` scopes task creation, listing, `tasks.next` and spawns to one project (default:
+    all tasks, and new ones go to the server's default project); `projects.use` changes it.
     """
 
     def __init__(
@@ -585,6 +792,7 @@ class Maestro:
         self.project = project
         self.tasks = Tasks(self)
         self.sessions = Sessions(self)
+        self.projects = Projects(self)
 
     def __repr__(self) -> str:
         return f"<Maestro {self.server.url} ({self.server.source})>"
@@ -597,9 +805,7 @@ class Maestro:
         """The server's version, store and counts of tasks and sessions by status."""
         return self.client.status()
 
-    def timeline(
-        self, task: Task | str | Iterable[Task | str]
-    ) -> ResourceList[TimelineEntry]:
+    def timeline(self, task: Task | str | Iterable[Task | str]) -> ResourceList[TimelineEntry]:
         """A task's timeline, or the timelines of several tasks merged in time order."""
         tasks = [task] if isinstance(task, (str, Resource)) else list(task)
         entries = [
@@ -611,13 +817,18 @@ class Maestro:
         return ResourceList(entries)
 
     def to_dataframe(self, items: str | Iterable[Resource | Mapping[str, Any]] = "tasks") -> Any:
-        """A pandas DataFrame of "tasks", "sessions", or any list of Maestro objects."""
+        """A pandas DataFrame of "tasks", "sessions", "projects", or any list of Maestro
+        objects."""
         if items == "tasks":
             items = self.tasks.list()
         elif items == "sessions":
             items = self.sessions.list()
+        elif items == "projects":
+            items = self.projects.list()
         elif isinstance(items, str):
-            raise ValueError(f"to_dataframe takes 'tasks', 'sessions' or objects, not {items!r}")
+            raise ValueError(
+                f"to_dataframe takes 'tasks', 'sessions', 'projects' or objects, not {items!r}"
+            )
         return to_dataframe(items)
 
     def _repr_html_(self) -> str:

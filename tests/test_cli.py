@@ -1,94 +1,30 @@
 """The `maestro` CLI against a real Jupyter server: every command, in both output modes."""
+# ruff: noqa: F811 - pytest fixtures imported from tests.cli_support are arguments here
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from harness import ServerProcess
-from maestro_cli.main import cli
-from tests.cli_support import add_session, empty_server, maestro_server  # noqa: F401
+from tests.cli_support import (  # noqa: F401
+    Maestro,
+    add_session,
+    cli_env,
+    create,
+    empty_server,
+    maestro,
+    maestro_server,
+)
 
 pytestmark = pytest.mark.timeout(180)
 
 ANSI = re.compile(r"\x1b\[")
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def data(self) -> Any:
-        envelope = json.loads(self.out)
-        assert envelope["success"] is True, envelope
-        return envelope["data"]
-
-    @property
-    def error(self) -> dict[str, Any]:
-        return json.loads(self.err)
-
-
-Maestro = Callable[..., Run]
-
-
-def invoke(
-    env: dict[str, str | None], args: tuple[str, ...], stdin: str | None = None, color: bool = False
-) -> Run:
-    result = CliRunner().invoke(cli, list(args), env=env, input=stdin, color=color)
-    return Run(result.exit_code, result.stdout, result.stderr)
-
-
-@pytest.fixture
-def cli_env(
-    maestro_server: ServerProcess,  # noqa: F811
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> dict[str, str | None]:
-    import os
-
-    for key in list(os.environ):
-        if key.startswith("MAESTRO_"):
-            monkeypatch.delenv(key)
-    return {
-        "HOME": str(tmp_path / "home"),
-        "MAESTRO_HOME": str(tmp_path / "maestro-home"),
-        "MAESTRO_URL": maestro_server.url,
-        "MAESTRO_TOKEN": maestro_server.token,
-        "MAESTRO_RETRY_DELAY": "10ms",
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "no-runtime"),
-        "NO_COLOR": "1",
-    }
-
-
-@pytest.fixture
-def maestro(cli_env: dict[str, str | None]) -> Maestro:
-    """`maestro("task", "list", "--json")` -> Run(code, out, err), in-process with CliRunner."""
-
-    def run(
-        *args: str,
-        env: dict[str, str | None] | None = None,
-        stdin: str | None = None,
-        color: bool = False,
-    ) -> Run:
-        return invoke({**cli_env, **(env or {})}, args, stdin, color)
-
-    return run
-
-
-def create(maestro: Maestro, title: str, *options: str) -> dict[str, Any]:
-    run = maestro("task", "create", title, *options, "--json")
-    assert run.code == 0, run.err
-    return run.data
 
 
 # -- tasks ---------------------------------------------------------------------------------------
@@ -615,6 +551,17 @@ def _subtask(maestro: Maestro) -> tuple[str, str]:
     return task_id, maestro("subtask", "list", task_id, "--json").data[0]["id"]
 
 
+def _unassign(maestro: Maestro, server: ServerProcess) -> tuple[str, ...]:
+    task_id = _task(maestro)
+    return ("session", "unassign", add_session(server, [task_id]), task_id)
+
+
+def _claimed(maestro: Maestro, server: ServerProcess) -> tuple[str, str]:
+    task_id, session_id = _task(maestro), add_session(server, [])
+    assert maestro("task", "claim", task_id, "--session", session_id).code == 0
+    return task_id, session_id
+
+
 EVERY_COMMAND: dict[str, Callable[[Maestro, ServerProcess], tuple[str, ...]]] = {
     "task list": lambda m, s: ("task", "list"),
     "task create": lambda m, s: ("task", "create", "Both modes"),
@@ -625,6 +572,11 @@ EVERY_COMMAND: dict[str, Callable[[Maestro, ServerProcess], tuple[str, ...]]] = 
     "task delete": lambda m, s: ("task", "delete", _task(m)),
     "task tree": lambda m, s: ("task", "tree", _task(m)),
     "task next": lambda m, s: ("task", "next"),
+    "task next --claim": lambda m, s: ("task", "next", "--claim", "--session", add_session(s, [])),
+    "task start": lambda m, s: ("task", "start", _task(m)),
+    "task claim": lambda m, s: ("task", "claim", _task(m), "--session", add_session(s, [])),
+    "task release": lambda m, s: ("task", "release", *_claimed(m, s)[:1]),
+    "task log": lambda m, s: ("task", "log", _task(m)),
     "subtask create": lambda m, s: ("subtask", "create", _task(m), "one", "two"),
     "subtask list": lambda m, s: ("subtask", "list", _task(m)),
     "subtask complete": lambda m, s: ("subtask", "complete", *_subtask(m)),
@@ -632,6 +584,16 @@ EVERY_COMMAND: dict[str, Callable[[Maestro, ServerProcess], tuple[str, ...]]] = 
     "subtask delete": lambda m, s: ("subtask", "delete", *_subtask(m)),
     "session list": lambda m, s: ("session", "list"),
     "session info": lambda m, s: ("session", "info", add_session(s, [_task(m)])),
+    "session log": lambda m, s: ("session", "log", add_session(s, [_task(m)])),
+    "session wait": lambda m, s: ("session", "wait", add_session(s, [], status="completed")),
+    "session register": lambda m, s: ("session", "register", "--task", _task(m)),
+    "session assign": lambda m, s: ("session", "assign", add_session(s, []), _task(m)),
+    "session unassign": lambda m, s: _unassign(m, s),
+    "project list": lambda m, s: ("project", "list"),
+    "project create": lambda m, s: ("project", "create", "Both modes"),
+    "project show": lambda m, s: ("project", "show"),
+    "project use": lambda m, s: ("project", "use", "proj_default"),
+    "report error": lambda m, s: ("report", "error", "broke", "--task", _task(m)),
     "report progress": lambda m, s: ("report", "progress", "on it", "--task", _task(m)),
     "report blocked": lambda m, s: ("report", "blocked", "stuck", "--task", _task(m)),
     "report needs-input": lambda m, s: ("report", "needs-input", "which?", "--task", _task(m)),
@@ -687,6 +649,14 @@ def test_export_prints_the_document_and_json_wraps_it(maestro: Maestro) -> None:
         (("task", "list", "--project", "Default"), "--project"),
         (("tasks",), "No such command"),
         (("task", "list", "--bogus"), "--bogus"),
+        (("task", "log", "task_abc", "--since", "yesterday"), "--since"),
+        (("task", "next", "--claim"), "--session"),
+        (("session", "wait", "--until", "soon"), "--until"),
+        (("session", "wait", "--timeout", "a while"), "--timeout"),
+        (("session", "send", "sess_abc", "bell \x07"), "control character"),
+        (("session", "send", "sess_abc", " "), "TEXT"),
+        (("session", "assign", "sess_abc"), "TASK_IDS"),
+        (("project", "create", "x", "--bogus"), "--bogus"),
     ],
 )
 def test_bad_usage_exits_2_with_one_line_naming_the_problem(
@@ -701,7 +671,7 @@ def test_bad_usage_exits_2_with_one_line_naming_the_problem(
     assert as_json.code == 2
     assert as_json.error["success"] is False and as_json.error["error"] == "usage_error"
     assert names in as_json.error["message"]
-    if names.startswith("--") and names != "--bogus" or names.isupper():
+    if names.startswith("--") and names not in ("--bogus", "--session") or names.isupper():
         assert as_json.error["details"]["param"] == names
 
 
@@ -814,7 +784,7 @@ def test_tables_cut_the_last_column_to_the_terminal_width(monkeypatch: pytest.Mo
 def test_help_has_examples_and_completion_instructions(maestro: Maestro) -> None:
     top = maestro("--help")
     assert top.code == 0 and "Examples:" in top.out and "_MAESTRO_COMPLETE" in top.out
-    for command in ("task", "subtask", "session", "report", "skill", "config"):
+    for command in ("task", "subtask", "session", "project", "report", "skill", "config"):
         assert maestro(command, "--help").code == 0
     assert "Examples:" in maestro("task", "create", "--help").out
     assert maestro("--version").out.startswith("maestro ")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,23 +13,11 @@ from pathlib import Path
 import pytest
 
 from harness import FailingProxy, ServerProcess, free_port, isolated_env, maestro_error_proxy
-from tests.cli_support import maestro_server  # noqa: F401
+from tests.cli_support import maestro_server, run_maestro  # noqa: F401
 
 pytestmark = pytest.mark.timeout(180)
 
 HEAVY_MODULES = ("jupyter_server", "tornado", "ipywidgets")
-
-
-def run_maestro(
-    *args: str, env: dict[str, str], python_flags: tuple[str, ...] = ()
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *python_flags, "-m", "maestro_cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def imported_modules(importtime_stderr: str) -> set[str]:

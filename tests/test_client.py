@@ -149,9 +149,12 @@ def test_retry_settings_come_from_the_environment_then_the_config_file(
 
 @pytest.mark.parametrize(
     ("written", "seconds"),
-    [("500ms", 0.5), ("2s", 2.0), ("0.3", 0.3), (" 1.5 S ", 1.5), ("250 ms", 0.25), (1, 1.0)],
-)
-def test_a_retry_delay_takes_explicit_units_and_a_bare_number_is_seconds(
+    [
+        ("500ms", 0.5), ("2s", 2.0), ("0.3", 0.3), (" 1.5 S ", 1.5), ("250 ms", 0.25), (1, 1.0),
+        ("5m", 300.0), ("1h", 3600.0),
+    ],
+)  # fmt: skip
+def test_a_duration_takes_explicit_units_and_a_bare_number_is_seconds(
     written: object, seconds: float
 ) -> None:
     assert mc.parse_duration(written, "MAESTRO_RETRY_DELAY", bare_limit=100) == seconds
@@ -171,7 +174,7 @@ def test_a_bare_retry_delay_of_100_or_more_is_refused_as_surely_milliseconds(
     )
 
 
-@pytest.mark.parametrize("written", ["soon", "-1s", "1m", "", "ms", True, [1]])
+@pytest.mark.parametrize("written", ["soon", "-1s", "1w", "", "ms", True, [1]])
 def test_a_duration_that_is_not_one_is_refused(written: object) -> None:
     with pytest.raises(mc.InvalidSetting, match="MAESTRO_TIMEOUT"):
         mc.parse_duration(written, "MAESTRO_TIMEOUT")

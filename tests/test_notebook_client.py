@@ -108,10 +108,10 @@ def test_a_spawned_session_runs_the_agent_and_reports(maestro: Maestro) -> None:
     assert isinstance(session, Session)
     assert (session.spawn_source, session.agent) == ("notebook", "test")
     assert session.task_ids == [task.id]
-    session.wait(timeout=60, poll=0.1)
+    session.wait(timeout=60)
     assert session.ended and session.status == "completed" and session.exit_code == 0
-    assert ("progress", "working") in [(e.kind, e.message) for e in session.timeline()]
-    assert ("milestone", "done") in [(e.kind, e.message) for e in task.timeline()]
+    assert ("progress", "working") in [(e.kind, e.message) for e in session.log()]
+    assert ("milestone", "done") in [(e.kind, e.message) for e in task.log()]
     assert task.refresh().status == "completed"
     assert session in maestro.sessions.list(task=task)
     assert task.sessions().ids() == [session.id]
@@ -123,7 +123,7 @@ def test_a_session_still_running_after_the_wait_can_be_stopped(
     task = maestro.tasks.create("Takes forever")
     session = maestro.sessions.spawn(task, agent="sleeper")
 
-    [waited] = maestro.sessions.wait([session], timeout=0.5, poll=0.1)
+    [waited] = maestro.sessions.wait([session], timeout=0.5)
 
     assert waited.status == "running" and not waited.ended
     assert waited.stop().status == "stopped" and waited.ended
@@ -211,8 +211,9 @@ def test_to_dataframe_has_a_row_per_object(maestro: Maestro) -> None:  # noqa: F
     assert list(frame["title"]) == ["Frame child 0", "Frame child 1", "Frame child 2"]
     assert {"status", "priority", "subtask_count", "parent_id"} <= set(frame.columns)
     assert parent.id in maestro.to_dataframe("tasks").index
+    assert "proj_default" in maestro.to_dataframe("projects").index
     with pytest.raises(ValueError):
-        maestro.to_dataframe("projects")
+        maestro.to_dataframe("subtasks")
 
 
 def test_without_the_optional_extras_the_api_works_and_says_what_to_install() -> None:

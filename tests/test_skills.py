@@ -5,12 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 import pytest
 
+from harness import ServerProcess
 from maestro_jupyter import skills
 from maestro_jupyter.errors import NotFound, ValidationFailed
 from maestro_jupyter.paths import packaged_skills_dir
@@ -191,3 +196,126 @@ async def test_an_edited_skill_is_read_again(api, user_skills):
                                     "assignTo": ["all"]}))
     edited = (await api("GET", "skills/legacy-review")).json
     assert edited["description"] == "Edited, longer." and edited["roles"] == ["all"]
+
+
+# -- every command the skills show, run against a real server --------------------------------
+PLACEHOLDER = re.compile(r"<[a-z ]+>")
+# The CLI skill's session commands are an orchestrator's; its other commands a worker's.
+ORCHESTRATOR_GROUPS = ("session",)
+
+
+def shown_commands() -> list[tuple[str, str]]:
+    """(skill, command) for each `maestro ...` line of a fenced code block, and each inline
+    `maestro ...` example with a placeholder (the reference's UPPERCASE syntax lines are checked
+    by the test above)."""
+    found = []
+    for path in sorted(packaged_skills_dir().glob("*/SKILL.md")):
+        skill, text = path.parent.name, path.read_text()
+        for block in re.findall(r"^[ \t]*```[a-z]*\n(.*?)^[ \t]*```", text, re.M | re.S):
+            joined = re.sub(r"\\\n\s*", " ", block)
+            found += [(skill, line.strip()) for line in joined.splitlines()
+                      if line.strip().startswith("maestro ")]
+        found += [(skill, snippet) for snippet in re.findall(r"(?<!`)`(maestro [^`\n]+)`", text)
+                  if PLACEHOLDER.search(snippet)]
+    return found
+
+
+@pytest.fixture(scope="module")
+def skills_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server whose agents idle (the skills' spawns start real terminals)."""
+    config = {"Maestro": {"agents": {"idle": {"argv": ["sleep", "600"]}},
+                          "default_agent": "idle"}}
+    with ServerProcess(tmp_path_factory.mktemp("skills-server"), config=config) as server:
+        yield server
+
+
+def world(server: ServerProcess, number: int, role: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Fresh ids for one command, and the environment of the session it runs in.
+
+    A project with a parent task (the orchestrator's), a child task with a subtask and a task it
+    may depend on. As a worker: a spawned worker that claimed the child task. As an
+    orchestrator: a registered orchestrator whose spawned worker (on a task of its own) asks for
+    input; the child task is left for the orchestrator to delegate.
+    """
+    project = server.api("POST", "projects", {"name": f"Skills {number}"})["id"]
+    parent = server.api("POST", "tasks", {"title": "Ship the CSV export", "projectId": project})
+    child = server.api("POST", "tasks", {"title": "Add CSV export", "projectId": project,
+                                         "parentId": parent["id"],
+                                         "subtasks": [{"title": "Writer"}]})
+    dependency = server.api("POST", "tasks", {"title": "Design the format", "projectId": project})
+    orchestrator = server.api("POST", "sessions", {"taskIds": [parent["id"]], "projectId": project,
+                                                   "role": "orchestrator"})
+    spawn = {"projectId": project, "parentSessionId": orchestrator["id"], "agent": "idle"}
+    if role == "worker":
+        worker = server.api("POST", "sessions/spawn", {**spawn, "taskIds": [child["id"]]})
+        me, my_tasks = worker["id"], [child["id"]]
+    else:
+        docs = server.api("POST", "tasks", {"title": "Write the docs", "projectId": project})
+        worker = server.api("POST", "sessions/spawn", {**spawn, "taskIds": [docs["id"]]})
+        server.api("POST", f"sessions/{worker['id']}/report",
+                   {"kind": "needs_input", "message": "Which format?"})
+        me, my_tasks = orchestrator["id"], [parent["id"]]
+    [subtask] = server.api("GET", f"tasks/{child['id']}/subtasks")["items"]
+    ids = {"<task id>": child["id"], "<subtask id>": subtask["id"],
+           "<session id>": worker["id"], "<project id>": project,
+           "<dependency id>": dependency["id"]}
+    env = {"MAESTRO_SESSION_ID": me, "MAESTRO_TASK_IDS": ",".join(my_tasks),
+           "MAESTRO_PROJECT_ID": project, "MAESTRO_ROLE": role}
+    return ids, env
+
+
+def substitute(arg: str, ids: dict[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda match: ids[match.group(0)], arg)
+
+
+def expected_exit(args: list[str]) -> int:
+    """0, but `session wait --until ended` (the default) times out: its world's worker runs on."""
+    if args[1:3] != ["session", "wait"]:
+        return 0
+    until = args[args.index("--until") + 1] if "--until" in args else "ended"
+    return 1 if until == "ended" else 0
+
+
+def with_short_timeout(args: list[str]) -> list[str]:
+    """A `session wait` waits 1 s where it is to time out, else long enough not to."""
+    if args[1:3] != ["session", "wait"]:
+        return args
+    seconds = "1" if expected_exit(args) == 1 else "60"
+    if "--timeout" in args:
+        args = [*args]
+        args[args.index("--timeout") + 1] = seconds
+        return args
+    return [*args, "--timeout", seconds]
+
+
+def test_the_skills_show_commands_of_each_skill():
+    by_skill = {skill for skill, _ in shown_commands()}
+    assert by_skill == set(DEFAULTS)
+    assert len(shown_commands()) > 30
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_every_command_the_skills_show_runs(skills_server: ServerProcess, tmp_path: Path):
+    failures = []
+    for number, (skill, command) in enumerate(shown_commands()):
+        group = command.split()[1]
+        role = "orchestrator" if skill == "maestro-orchestrator" or (
+            skill == "maestro-cli" and group in ORCHESTRATOR_GROUPS) else "worker"
+        ids, env = world(skills_server, number, role)
+        unknown = set(PLACEHOLDER.findall(command)) - set(ids)
+        assert not unknown, f"{skill}: {command!r} has placeholders the test does not know"
+        args = with_short_timeout(shlex.split(substitute(command, ids), comments=True))
+        cwd = tmp_path / f"run-{number}"
+        cwd.mkdir()
+        result = subprocess.run([sys.executable, "-m", "maestro_cli", *args[1:]],
+                                env=skills_server.cli_env(**env), cwd=cwd, capture_output=True,
+                                text=True, timeout=120)
+        if result.returncode != expected_exit(args):
+            failures.append(f"{skill}: {command}\n  -> exit {result.returncode}: "
+                            f"{(result.stderr or result.stdout).strip()[:300]}")
+        for session in skills_server.api("GET", "sessions?status=running&status=needs_input"
+                                                "&limit=500")["items"]:
+            if session["projectId"] == ids["<project id>"] and session["terminalName"]:
+                skills_server.api("POST", f"sessions/{session['id']}/stop")
+    assert not failures, "\n".join(failures)

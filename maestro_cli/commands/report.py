@@ -1,7 +1,12 @@
 """`maestro report ...`: an agent tells the board how its work goes.
 
-Each report adds a timeline entry to the session's tasks (MAESTRO_TASK_IDS, or --task);
-`blocked` and `complete` also change the tasks' status, `needs-input` the session's.
+Inside a session (MAESTRO_SESSION_ID) a report is one request, `POST sessions/{id}/report`,
+done by the server in one transaction: an entry on each of the session's tasks (or --task),
+`blocked` and `complete` also change their status, `needs-input` the session's, `progress` a
+session waiting for input back to running. A session that has ended keeps its status: the entry
+still goes on the timeline, and the command says so on stderr (exit 0).
+
+Outside a session, reports need --task and act on those tasks one by one.
 """
 
 from __future__ import annotations
@@ -12,75 +17,80 @@ from typing import Any
 import click
 
 from .. import output
-from ..context import ID, ID_PATTERN, TEXT, InputError, examples, global_options, state
+from ..context import ID, TEXT, InputError, current_session, examples, global_options, state
 
 
 @click.group()
 def report() -> None:
-    """Report progress from inside a spawned session."""
+    """Report progress from inside a session (or on --task from anywhere)."""
 
 
-def _targets(task_ids: tuple[str, ...]) -> tuple[list[str], str | None]:
-    env = state().env
-    session_id = env.session_id
-    if session_id and not ID_PATTERN.match(session_id):
-        raise InputError(f"MAESTRO_SESSION_ID holds {session_id!r}, which is not a session id")
-    targets = list(task_ids) or list(env.task_ids)
-    for task_id in targets:
-        if not ID_PATTERN.match(task_id):
-            raise InputError(f"MAESTRO_TASK_IDS holds {task_id!r}, which is not a task id")
-    if not targets:
-        raise InputError(
-            "no task to report on: run inside a spawned session (MAESTRO_TASK_IDS) or pass --task"
-        )
-    return targets, session_id
-
-
-# The timeline kind each report writes. `blocked` and `complete` go through the task's own
-# block/complete routes, which write that entry themselves (kinds `blocked` and `milestone`),
-# credited to the session like the others.
+# The wire kind of each report.
 KINDS = {
     "progress": "progress",
     "blocked": "blocked",
     "needs-input": "needs_input",
-    "complete": "milestone",
+    "complete": "complete",
+    "error": "error",
 }
 
 
 def _report(name: str, message: str, task_ids: tuple[str, ...]) -> dict[str, Any]:
-    targets, session_id = _targets(task_ids)
-    client = state().client
+    session_id = current_session()
     result: dict[str, Any] = {
         "report": name,
         "kind": KINDS[name],
         "sessionId": session_id,
-        "taskIds": targets,
+        "taskIds": list(task_ids),
         "entries": [],
         "tasks": [],
+        "session": None,
+        "sessionEnded": False,
     }
-    for task_id in targets:
+    client = state().client
+    if session_id:
+        answer = client.report(session_id, KINDS[name], message, task_ids=task_ids or None)
+        result.update(answer)
+        result["taskIds"] = list(
+            task_ids or dict.fromkeys(entry["taskId"] for entry in answer.get("entries") or [])
+        )
+        return result
+    if not task_ids:
+        raise InputError(
+            "no task to report on: run inside a session (MAESTRO_SESSION_ID) or pass --task"
+        )
+    for task_id in task_ids:
         if name == "blocked":
-            result["tasks"].append(client.block_task(task_id, message, session_id=session_id))
+            result["tasks"].append(client.block_task(task_id, message))
         elif name == "complete":
-            result["tasks"].append(client.complete_task(task_id, message, session_id=session_id))
+            result["tasks"].append(client.complete_task(task_id, message))
         else:
-            entry = client.add_timeline(task_id, KINDS[name], message, session_id=session_id)
-            result["entries"].append(entry)
-    if name == "needs-input" and session_id:
-        result["session"] = client.update_session(session_id, {"status": "needs_input"})
+            result["entries"].append(client.add_timeline(task_id, KINDS[name], message))
     return result
+
+
+def _emit(result: Mapping[str, Any]) -> None:
+    state().emit(result, _print)
+    if result.get("sessionEnded"):
+        session = result.get("session") or {}
+        output.echo(
+            f"Note: session {result['sessionId']} has ended ({session.get('status', 'ended')}): "
+            "the report went on the timeline only",
+            err=True,
+        )
 
 
 def _print(result: Mapping[str, Any]) -> None:
     task_ids = result["taskIds"]
     changed: Sequence[Mapping[str, Any]] = result.get("tasks") or []
     line = f"Reported {result['report']} on {output.join(task_ids)}"
-    if changed:
+    if changed and result["report"] in ("blocked", "complete") and not result["sessionEnded"]:
         line += "; " + ", ".join(
             f"{t['id']} {output.status_word(t.get('status'))}" for t in changed
         )
-    if result.get("session"):
-        line += f"; session {result['session']['id']} needs input"
+    session = result.get("session") or {}
+    if result["report"] == "needs-input" and session.get("status") == "needs_input":
+        line += f"; session {session['id']} needs input"
     output.echo(line)
 
 
@@ -89,7 +99,7 @@ task_option = click.option(
     "task_ids",
     type=ID,
     multiple=True,
-    help="Report on this task instead of the session's (repeat).",
+    help="Report on this task instead of the session's tasks (repeat).",
 )
 
 
@@ -100,7 +110,7 @@ task_option = click.option(
 @examples('maestro report progress "Parser done, 12 tests passing"')
 def progress(message: str, task_ids: tuple[str, ...]) -> None:
     """Add a progress note to the session's tasks."""
-    state().emit(_report("progress", message, task_ids), _print)
+    _emit(_report("progress", message, task_ids))
 
 
 @report.command("blocked")
@@ -110,7 +120,7 @@ def progress(message: str, task_ids: tuple[str, ...]) -> None:
 @examples('maestro report blocked "Needs a database password"')
 def blocked(message: str, task_ids: tuple[str, ...]) -> None:
     """Say what blocks the work; the tasks become `blocked` with that reason."""
-    state().emit(_report("blocked", message, task_ids), _print)
+    _emit(_report("blocked", message, task_ids))
 
 
 @report.command("needs-input")
@@ -120,7 +130,7 @@ def blocked(message: str, task_ids: tuple[str, ...]) -> None:
 @examples('maestro report needs-input "Which API version should I target?"')
 def needs_input(message: str, task_ids: tuple[str, ...]) -> None:
     """Ask a person a question; the session shows `needs_input`."""
-    state().emit(_report("needs-input", message, task_ids), _print)
+    _emit(_report("needs-input", message, task_ids))
 
 
 @report.command("complete")
@@ -129,5 +139,16 @@ def needs_input(message: str, task_ids: tuple[str, ...]) -> None:
 @global_options
 @examples('maestro report complete "Merged in 4f2c1a; docs updated"')
 def complete(message: str, task_ids: tuple[str, ...]) -> None:
-    """Say the work is done; the tasks become `completed`."""
-    state().emit(_report("complete", message, task_ids), _print)
+    """Say the work is done; the tasks become `completed` (refused, exit 1, while one of their
+    dependencies is open)."""
+    _emit(_report("complete", message, task_ids))
+
+
+@report.command("error")
+@click.argument("message", type=TEXT)
+@task_option
+@global_options
+@examples('maestro report error "The build fails: missing libfoo (see build.log)"')
+def error(message: str, task_ids: tuple[str, ...]) -> None:
+    """Say something went wrong; an `error` entry goes on the tasks' timelines."""
+    _emit(_report("error", message, task_ids))

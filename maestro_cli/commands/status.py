@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from .. import output
-from ..context import examples, global_options, state
-from .tasks import checkbox
+from .. import output, timeline
+from ..context import current_session, examples, global_options, state
+from .tasks import checkbox, with_latest_entries
 
 
 @click.command()
@@ -69,7 +69,8 @@ def _print_status(data: Mapping[str, Any]) -> None:
 @global_options
 @examples("maestro whoami", "maestro whoami --json")
 def whoami() -> None:
-    """Show the session this terminal runs in: role, tasks and their subtasks."""
+    """Show the session this terminal runs in: role, its tasks (as linked now: spawned for,
+    claimed, assigned) with their subtasks and latest timeline entries."""
     st = state()
     env = st.env
     data: dict[str, Any] = {
@@ -83,9 +84,11 @@ def whoami() -> None:
     }
     if env.active:
         client = st.client
-        if env.session_id:
-            data["session"] = client.get_session(env.session_id)
-        data["tasks"] = [client.get_task(task_id) for task_id in env.task_ids]
+        session_id = current_session()
+        if session_id:
+            data["session"] = client.get_session(session_id)
+            data["taskIds"] = list(data["session"]["taskIds"])
+        data["tasks"] = [with_latest_entries(client.get_task(t)) for t in data["taskIds"]]
     st.emit(data, _print_whoami)
 
 
@@ -113,3 +116,4 @@ def _print_whoami(data: Mapping[str, Any]) -> None:
         )
         for subtask in task.get("subtasks") or []:
             output.echo(f"  {checkbox(subtask)} {subtask['id']}  {subtask.get('title', '')}")
+        timeline.print_latest(task.get("latestEntries") or [], indent="  ")

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .. import output
-from ..context import ID, TEXT, InputError, examples, global_options, state
+from ..context import ID, TEXT, InputError, examples, global_options, session_tasks, state
 from .tasks import checkbox
 
 
@@ -94,9 +94,9 @@ def complete_subtask(ids: tuple[str, ...], undo: bool) -> None:
 
 
 def _session_task_holding(subtask_id: str) -> str:
-    task_ids = state().env.task_ids
+    task_ids = session_tasks()
     if not task_ids:
-        raise InputError("give the TASK_ID too (MAESTRO_TASK_IDS is not set)")
+        raise InputError("give the TASK_ID too (not inside a session with tasks)")
     if len(task_ids) == 1:
         return task_ids[0]
     client = state().client

@@ -1,24 +1,31 @@
-"""`maestro task ...`: list, create, get, update, complete, block, delete, tree, next."""
+"""`maestro task ...`: list, create, get, update, start, complete, block, delete, tree; next,
+claim and release (who works on what); log (what happened, as it happens)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import click
 
-from maestro_jupyter.vocabulary import PRIORITY_RANK
+from maestro_jupyter.vocabulary import RESOLVED_TASK_STATUSES
 
-from .. import output
+from .. import output, timeline
 from ..context import (
     ID,
     TASK_PRIORITY,
     TASK_STATUS,
     TEXT,
     InputError,
+    acting_session,
+    current_session,
     examples,
+    force_option,
     global_options,
+    session_option,
     session_task_ids,
+    session_tasks,
     state,
 )
 
@@ -70,6 +77,8 @@ def print_task(task: Mapping[str, Any]) -> None:
                 ("depends on", ", ".join(task.get("dependencies") or [])),
                 ("labels", ", ".join(task.get("labels") or [])),
                 ("sessions", ", ".join(task.get("sessionIds") or [])),
+                ("claimed by", task.get("claimedBy")),
+                ("claimed", task.get("claimedAt")),
                 ("created", task.get("createdAt")),
                 ("updated", task.get("updatedAt")),
                 ("completed", task.get("completedAt")),
@@ -86,6 +95,19 @@ def print_task(task: Mapping[str, Any]) -> None:
         output.echo(output.style(f"Subtasks ({_subtask_progress(task)})", bold=True))
         for subtask in subtasks:
             output.echo(f"  {checkbox(subtask)} {subtask['id']}  {subtask.get('title', '')}")
+    if task.get("latestEntries"):
+        output.echo()
+        timeline.print_latest(task["latestEntries"])
+
+
+def with_latest_entries(task: dict[str, Any]) -> dict[str, Any]:
+    """The task and its latest timeline entries (`latestEntries`, oldest first)."""
+    entries = state().client.list_timeline(task["id"])
+    return {**task, "latestEntries": entries[-timeline.LATEST :]}
+
+
+def open_task(task: Mapping[str, Any]) -> bool:
+    return task.get("status") not in RESOLVED_TASK_STATUSES
 
 
 def checkbox(subtask: Mapping[str, Any]) -> str:
@@ -97,17 +119,32 @@ def checkbox(subtask: Mapping[str, Any]) -> str:
 @click.option("--parent", "parent_id", type=ID, help="Only the children of this task.")
 @click.option("--top-level", is_flag=True, help="Only tasks without a parent.")
 @click.option("--search", "-q", "query", help="Text to find in title or description.")
+@click.option(
+    "--ready",
+    is_flag=True,
+    help="Only tasks a session could claim now (todo, unclaimed, dependencies met), most "
+    "urgent first.",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many tasks.")
 @global_options
-@examples("maestro task list", "maestro task list --status todo --status in_progress --json")
+@examples(
+    "maestro task list",
+    "maestro task list --status todo --status in_progress --json",
+    "maestro task list --ready",
+)
 def list_tasks(
     statuses: tuple[str, ...],
     parent_id: str | None,
     top_level: bool,
     query: str | None,
+    ready: bool,
     limit: int | None,
 ) -> None:
-    """List tasks (of the current project, if one is set)."""
+    """List tasks (of the current project, if one is set).
+
+    A task is ready when it is `todo`, no session has claimed it, and each of its
+    dependencies is completed or cancelled.
+    """
     if parent_id and top_level:
         raise InputError("give either --parent or --top-level, not both")
     st = state()
@@ -116,6 +153,7 @@ def list_tasks(
         status=[s.lower() for s in statuses],
         parent_id="null" if top_level else parent_id,
         q=query,
+        ready=ready,
         limit=limit,
     )
     st.emit(tasks, print_tasks)
@@ -164,11 +202,11 @@ def create_task(
 @task.command("get")
 @click.argument("task_id", type=ID)
 @global_options
-@examples("maestro task get task_7kq2m9x4")
+@examples("maestro task get task_7kq2m9x4", "maestro task get task_7kq2m9x4 --json")
 def get_task(task_id: str) -> None:
-    """Show a task with its subtasks."""
+    """Show a task with its subtasks and its latest timeline entries (`task log` has them all)."""
     st = state()
-    st.emit(st.client.get_task(task_id), print_task)
+    st.emit(with_latest_entries(st.client.get_task(task_id)), print_task)
 
 
 @task.command("update")
@@ -185,10 +223,12 @@ def get_task(task_id: str) -> None:
     type=click.IntRange(min=0),
     help="Only if the task is still at this version (else exit 1, version_mismatch).",
 )
+@force_option
 @global_options
 @examples(
     "maestro task update task_7kq2m9x4 --status in_progress",
     "maestro task update task_7kq2m9x4 --priority urgent --if-version 3",
+    "maestro task update task_7kq2m9x4 --status completed --force",
 )
 def update_task(
     task_id: str,
@@ -200,8 +240,14 @@ def update_task(
     labels: tuple[str, ...],
     dependencies: tuple[str, ...],
     if_version: int | None,
+    force: bool,
 ) -> None:
-    """Change the named fields of a task; the others stay as they are."""
+    """Change the named fields of a task; the others stay as they are.
+
+    Moving it to in_progress or completed while a dependency is open is refused (exit 1,
+    dependencies_unmet, naming them) unless --force. Inside a session the change is credited
+    to it.
+    """
     fields: dict[str, Any] = {
         "title": title,
         "description": description,
@@ -218,23 +264,48 @@ def update_task(
             "--label or --depends-on"
         )
     st = state()
-    updated = st.client.update_task(task_id, fields, version=if_version)
+    updated = st.client.update_task(
+        task_id, fields, version=if_version, force=force, session_id=current_session()
+    )
     st.emit(updated, lambda t: output.echo(f"Updated {t['id']}: {t.get('title', '')}"))
+
+
+@task.command("start")
+@click.argument("task_id", type=ID, required=False)
+@force_option
+@global_options
+@examples("maestro task start task_7kq2m9x4", "maestro task start task_7kq2m9x4 --force")
+def start_task(task_id: str | None, force: bool) -> None:
+    """Mark a task in_progress (default: the session's task).
+
+    Refused while a dependency is open unless --force. To take a task for a session so that no
+    other takes it too, use `maestro task claim`.
+    """
+    st = state()
+    (chosen,) = session_task_ids(task_id, action="start", wanted=open_task)
+    started = st.client.update_task(
+        chosen, {"status": "in_progress"}, force=force, session_id=current_session()
+    )
+    st.emit(started, lambda t: output.echo(f"Started {t['id']}: {t.get('title', '')}"))
 
 
 @task.command("complete")
 @click.argument("task_id", type=ID, required=False)
 @click.option("--message", "-m", type=TEXT, help="A closing note for the task's timeline.")
+@force_option
 @global_options
 @examples(
     "maestro task complete task_7kq2m9x4",
-    'maestro task complete -m "All tests pass"   # in a spawned session: its task',
+    'maestro task complete -m "All tests pass"   # in a session: its open task',
 )
-def complete_task(task_id: str | None, message: str | None) -> None:
-    """Mark a task completed (default: the spawned session's task)."""
+def complete_task(task_id: str | None, message: str | None, force: bool) -> None:
+    """Mark a task completed (default: the session's open task).
+
+    Refused while a dependency is open (exit 1, dependencies_unmet) unless --force.
+    """
     st = state()
-    (chosen,) = session_task_ids(task_id, action="complete")
-    done = st.client.complete_task(chosen, message)
+    (chosen,) = session_task_ids(task_id, action="complete", wanted=open_task)
+    done = st.client.complete_task(chosen, message, session_id=current_session(), force=force)
     st.emit(done, lambda t: output.echo(f"Completed {t['id']}: {t.get('title', '')}"))
 
 
@@ -244,10 +315,10 @@ def complete_task(task_id: str | None, message: str | None) -> None:
 @global_options
 @examples('maestro task block task_7kq2m9x4 --reason "Needs the API key"')
 def block_task(task_id: str | None, reason: str) -> None:
-    """Mark a task blocked, with the reason (default: the spawned session's task)."""
+    """Mark a task blocked, with the reason (default: the session's open task)."""
     st = state()
-    (chosen,) = session_task_ids(task_id, action="block")
-    blocked = st.client.block_task(chosen, reason)
+    (chosen,) = session_task_ids(task_id, action="block", wanted=open_task)
+    blocked = st.client.block_task(chosen, reason, session_id=current_session())
     st.emit(blocked, lambda t: output.echo(f"Blocked {t['id']}: {reason}"))
 
 
@@ -314,26 +385,197 @@ def _print_node(node: Mapping[str, Any], *, prefix: str, last: bool, top: bool =
 
 
 @task.command("next")
+@click.option(
+    "--claim",
+    is_flag=True,
+    help="Take it for the session, atomically: no other session gets the same task.",
+)
+@session_option
 @global_options
-@examples("maestro task next", "maestro task next --json")
-def next_task() -> None:
-    """Show the most urgent `todo` task whose dependencies are all completed."""
+@examples(
+    "maestro task next",
+    "maestro task next --claim --json   # in a session: take the next task",
+    "maestro task next --claim --session sess_4hd81kxz --project proj_k2x9",
+)
+def next_task(claim: bool, session_id: str | None) -> None:
+    """Show the most urgent ready task, or with --claim take it (exit 0 and `data: null` when
+    nothing is ready).
+
+    Ready: `todo`, unclaimed, every dependency completed or cancelled; urgent first, then the
+    oldest. --claim sets it in_progress, claimed by the session and linked to it, and writes a
+    `claim` entry on its timeline; it takes from --project, else the session's project.
+    """
     st = state()
-    tasks = st.client.list_tasks(project_id=st.project_id())
-    st.emit(pick_next(tasks), lambda t: print_task(t) if t else output.echo("No task is ready."))
+    if claim:
+        acting = acting_session(session_id, action="claim a task")
+        found = st.client.claim_task(acting, project_id=st.project)
+    else:
+        ready = st.client.list_tasks(project_id=st.project_id(), ready=True, limit=1)
+        found = ready[0] if ready else None
+    verb = "Claimed" if claim else None
+    st.emit(found, lambda t: _print_found(t, verb))
 
 
-def pick_next(tasks: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """Highest priority first, then the oldest; a dependency outside the list counts as not done."""
-    status = {t["id"]: t.get("status") for t in tasks}
-    ready = [
+def _print_found(task: Mapping[str, Any] | None, verb: str | None) -> None:
+    if task is None:
+        output.echo("No task is ready.")
+    elif verb:
+        output.echo(f"{verb} {task['id']}: {task.get('title', '')}")
+    else:
+        print_task(task)
+
+
+@task.command("claim")
+@click.argument("task_id", type=ID)
+@force_option
+@session_option
+@global_options
+@examples(
+    "maestro task claim task_7kq2m9x4",
+    "maestro task claim task_7kq2m9x4 --session sess_4hd81kxz --force",
+)
+def claim_task(task_id: str, force: bool, session_id: str | None) -> None:
+    """Take a given task for the session: in_progress, claimed by it, linked to it.
+
+    Refused (exit 1) when another live session holds it (the message names it), when it is
+    completed or cancelled, or while a dependency is open unless --force. A claim held by a
+    session that has ended is taken over.
+    """
+    st = state()
+    acting = acting_session(session_id, action="claim a task")
+    claimed = st.client.claim_task(acting, task_id, force=force)
+    st.emit(claimed, lambda t: _print_found(t, "Claimed"))
+
+
+@task.command("release")
+@click.argument("task_id", type=ID, required=False)
+@session_option
+@global_options
+@examples(
+    "maestro task release   # in a session: the task it holds",
+    "maestro task release task_7kq2m9x4",
+)
+def release_task(task_id: str | None, session_id: str | None) -> None:
+    """Give a claimed task back: no session holds it, and an in_progress task is todo again.
+
+    With a session (--session or MAESTRO_SESSION_ID) only its own claim is released, and with
+    no TASK_ID the task it holds is. Outside a session a person may release any claim.
+    """
+    st = state()
+    acting = session_id or current_session()
+    if task_id is None:
+        if acting is None:
+            raise InputError("give a TASK_ID to release (MAESTRO_SESSION_ID is not set)")
+        task_id = _held_task(acting)
+    released = st.client.release_task(task_id, session_id=acting)
+    st.emit(released, lambda t: output.echo(f"Released {t['id']}: {t.get('title', '')}"))
+
+
+def _held_task(session_id: str) -> str:
+    client = state().client
+    linked = client.get_session(session_id)["taskIds"]
+    held = [
         t
-        for t in tasks
-        if t.get("status") == "todo"
-        and all(status.get(dep) == "completed" for dep in t.get("dependencies") or [])
+        for t in linked
+        if client.get_task(t, include_subtasks=False).get("claimedBy") == session_id
     ]
-    medium = PRIORITY_RANK["medium"]
-    ready.sort(
-        key=lambda t: (PRIORITY_RANK.get(t.get("priority"), medium), t.get("createdAt") or "")
-    )
-    return ready[0] if ready else None
+    if len(held) == 1:
+        return held[0]
+    if not held:
+        raise InputError(f"{session_id} holds no task: give the TASK_ID to release")
+    raise InputError(f"{session_id} holds several tasks ({', '.join(held)}): give the TASK_ID")
+
+
+@task.command("log")
+@click.argument("task_id", type=ID, required=False)
+@click.option(
+    "--since",
+    "after",
+    type=timeline.SINCE,
+    metavar="N|AGE|TIME",
+    help="Only entries after the Nth (as numbered here), newer than an AGE (10m, 2h, 1d), or "
+    "after a TIME (2025-03-01T14:00:00Z).",
+)
+@click.option(
+    "--follow", "-f", is_flag=True, help="Then print new entries as they come, until Ctrl-C."
+)
+@global_options
+@examples(
+    "maestro task log task_7kq2m9x4",
+    "maestro task log task_7kq2m9x4 --since 12",
+    "maestro task log task_7kq2m9x4 --follow --since 10m",
+)
+def log(task_id: str | None, after: int | datetime | None, follow: bool) -> None:
+    """Show a task's timeline: when, who (session or person), kind and message, numbered.
+
+    Default: the current session's tasks, merged. With --follow new entries stream from the
+    events socket; with --json they come one envelope per line.
+    """
+    st = state()
+    task_ids = [task_id] if task_id else _logged_session_tasks()
+    # Followed from the seq before the read: what is written meanwhile arrives as an event too,
+    # and is recognised by its id.
+    since_seq = st.client.last_seq() if follow else 0
+    entries = _read_log(task_ids)
+    first, shown = timeline.since(entries, after)
+    if follow:
+        _follow_log(task_ids, since_seq, entries, first)
+    else:
+        st.emit(shown, lambda e: timeline.print_log(e, first=first, with_task=len(task_ids) > 1))
+
+
+def _logged_session_tasks() -> list[str]:
+    task_ids = session_tasks()
+    if not task_ids:
+        raise InputError("give a TASK_ID (not inside a session with tasks)")
+    return task_ids
+
+
+def _read_log(task_ids: Sequence[str]) -> list[Mapping[str, Any]]:
+    client = state().client
+    return timeline.merged(client.list_timeline(task_id) for task_id in task_ids)
+
+
+def _follow_log(
+    task_ids: list[str], since_seq: int, entries: list[Mapping[str, Any]], first: int
+) -> None:
+    """Print the entries from number `first`, then each new entry of the tasks as it is
+    written, until Ctrl-C (exit 0) or until every task is deleted."""
+    st = state()
+    with_task = len(task_ids) > 1
+    seen = {entry["id"] for entry in entries}
+    count = len(entries)
+
+    def show(entry: Mapping[str, Any], number: int) -> None:
+        if st.json:
+            output.echo(output.dumps({"success": True, "data": entry}))
+        else:
+            shown_entry = output.neutralised(entry)
+            output.echo(timeline.line(shown_entry, number=number, with_task=with_task))
+
+    if not st.json:
+        output.echo(timeline.header(with_task=with_task))
+    for number, entry in enumerate(entries[first - 1 :], start=first):
+        show(entry, number)
+    following = set(task_ids)
+    try:
+        for event in st.client.events(since_seq):
+            name, data = event.get("event"), event.get("data") or {}
+            if event.get("type") == "resync" or name == "store:imported":
+                fresh = [e for e in _read_log(sorted(following)) if e["id"] not in seen]
+            elif name == "timeline:created" and data.get("taskId") in following:
+                fresh = [data] if data.get("id") not in seen else []
+            elif name == "task:deleted" and data.get("id") in following:
+                following.discard(data["id"])
+                output.echo(f"Task {data['id']} was deleted.", err=True)
+                if not following:
+                    return
+                continue
+            else:
+                continue
+            for entry in fresh:
+                seen.add(entry["id"])
+                count += 1
+                show(entry, count)
+    except KeyboardInterrupt:
+        return

@@ -5,7 +5,10 @@
 - `config`: the config file, retry settings, a spawned terminal's session environment;
 - `transport`: http.client with retries, Idempotency-Keys and the server's errors raised as
   `maestro_jupyter.errors` classes;
-- `api`: `MaestroClient`, the resources as methods.
+- `api`: `MaestroClient`, the resources as methods;
+- `events`: the events WebSocket for programs that block while they wait (imported only by
+  `MaestroClient.events`);
+- `waits`: `wait_for_sessions`, waiting on that stream for sessions to end or ask for input.
 
 Standard library only, and never jupyter_server, tornado or ipywidgets: the CLI imports it.
 """

@@ -19,7 +19,8 @@ DEFAULT_RETRY_DELAY = 0.3
 DEFAULT_TIMEOUT = 30.0
 # A bare retry delay this large was surely meant in milliseconds, as the original Maestro's was.
 BARE_DELAY_LIMIT = 100
-_DURATION = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>ms|s)?")
+_DURATION = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>ms|s|m|h)?")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
 def config_path() -> Path:
@@ -49,17 +50,19 @@ def save_config(config: Mapping[str, Any]) -> Path:
 
 
 def parse_duration(value: Any, name: str, *, bare_limit: float | None = None) -> float:
-    """Seconds from `500ms`, `2s`, `0.3` (a bare number is seconds) or a JSON number.
+    """Seconds from `500ms`, `2s`, `5m`, `1h`, `0.3` (a bare number is seconds) or a JSON number.
 
     With `bare_limit`, a bare number from that size up is refused: it was surely meant in
     milliseconds, and would otherwise wait minutes.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InvalidSetting(f"{name} must be a duration such as 500ms or 2s, got {value!r}")
+        raise InvalidSetting(f"{name} must be a duration such as 500ms, 2s or 5m, got {value!r}")
     if isinstance(value, str):
         match = _DURATION.fullmatch(value.strip().lower())
         if match is None:
-            raise InvalidSetting(f"{name} must be a duration such as 500ms or 2s, got {value!r}")
+            raise InvalidSetting(
+                f"{name} must be a duration such as 500ms, 2s or 5m, got {value!r}"
+            )
         number, unit = float(match["number"]), match["unit"]
     else:
         number, unit = float(value), None
@@ -70,7 +73,7 @@ def parse_duration(value: Any, name: str, *, bare_limit: float | None = None) ->
             f"{name} is in seconds: {value!r} would wait {number:g} s. "
             f"Write {number:g}ms for milliseconds (or {number:g}s if you mean seconds)"
         )
-    return number / 1000 if unit == "ms" else number
+    return number * _UNIT_SECONDS[unit]
 
 
 def parse_count(value: Any, name: str) -> int:

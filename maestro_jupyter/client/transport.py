@@ -128,15 +128,15 @@ class Transport:
                 if wait is None:
                     after = f" after {self.retries} retries" if self.retries else ""
                     raise ConnectionFailed(
-                        f"cannot reach Maestro at {self.server.url} ({_reason(error)}){after}",
+                        f"cannot reach Maestro at {self.server.url} ({reason(error)}){after}",
                         {"url": url},
                     ) from None
             else:
-                payload = _json(reply)
+                payload = decode_json(reply)
                 if 200 <= status < 300:
                     return self._success(status, payload, reply, method, url)
-                error = self._error(status, reply_headers, payload, method, url)
-                backoff = next(delays, None) if _transient(status, payload) else None
+                error = self.answer_error(status, reply_headers, payload, method, url)
+                backoff = next(delays, None) if transient(status, payload) else None
                 if backoff is None:
                     raise error
                 wait = honoured_wait(backoff, error.retry_after)
@@ -154,6 +154,13 @@ class Transport:
 
     def delete(self, path: str, **params: Any) -> Any:
         return self.request("DELETE", path, params=params)
+
+    def open_socket(self) -> socket.socket:
+        """A new socket connected to the server (TLS for https), with the client's timeouts:
+        the events WebSocket speaks over it."""
+        connection = self._connect()
+        sock, connection.sock = connection.sock, None
+        return sock
 
     def close(self) -> None:
         """Close this thread's kept-alive connection (a later request opens another)."""
@@ -208,7 +215,7 @@ class Transport:
             )
         return payload
 
-    def _error(
+    def answer_error(
         self,
         status: int,
         headers: http.client.HTTPMessage,
@@ -250,7 +257,7 @@ class Transport:
         return MaestroError(message, status=status, code="http_error")
 
 
-def _json(reply: bytes) -> Any:
+def decode_json(reply: bytes) -> Any:
     if not reply:
         return None
     try:
@@ -263,7 +270,8 @@ def _is_maestro_error(payload: Any) -> bool:
     return isinstance(payload, dict) and isinstance(payload.get("error"), str)
 
 
-def _transient(status: int, payload: Any) -> bool:
+def transient(status: int, payload: Any) -> bool:
+    """Whether an answer that is not a success is worth sending the request again for."""
     if _is_maestro_error(payload):
         return payload["error"] in RETRIED_CODES
     return status in RETRIED_STATUSES
@@ -276,7 +284,8 @@ def _query(params: Mapping[str, Any] | None) -> str:
     return urlencode(pairs)
 
 
-def _reason(error: BaseException) -> str:
+def reason(error: BaseException) -> str:
+    """A connection failure in a few words ("connection refused", "timed out")."""
     if isinstance(error, ConnectionRefusedError):
         return "connection refused"
     if isinstance(error, TimeoutError):

@@ -134,6 +134,13 @@ class MaestroHandler(ExtensionHandlerMixin, APIHandler):
             raise BadRequest("If-Match must be the resource's integer version.")
         return int(value)
 
+    def actor(self, session_id: str | None = None) -> str:
+        """Who makes this write: the session it is made from, else the Jupyter user's name."""
+        if session_id:
+            return session_id
+        user = self.current_user
+        return getattr(user, "username", None) or getattr(user, "name", None) or "user"
+
     def idempotency_key(self) -> str | None:
         key = self.request.headers.get("Idempotency-Key")
         if key is not None and not (0 < len(key) <= 200 and key.isprintable()):

@@ -95,21 +95,40 @@ class EventsSocket(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSoc
 
     def on_message(self, message: str | bytes) -> None:
         try:
-            kind = json.loads(message).get("type")
+            parsed = json.loads(message)
+            kind = parsed.get("type")
         except (ValueError, AttributeError):
-            kind = None
+            parsed, kind = {}, None
         if kind == "ping":
             self._send({"type": "pong"})
+        elif kind == "size" and _terminal_size(parsed):
+            # The size a new terminal should have in this window's main area (LabWindows).
+            self.settings["maestro_lab_windows"].report(id(self), *_terminal_size(parsed))
         else:
-            self._send({"type": "error", "message": 'Send {"type": "ping"}; nothing else is read.'})
+            self._send(
+                {
+                    "type": "error",
+                    "message": 'Send {"type": "ping"} or {"type": "size", "rows": R, "cols": C}.',
+                }
+            )
 
     def on_close(self) -> None:
         self._stop()
 
     def _stop(self) -> None:
+        windows = self.settings.get("maestro_lab_windows")
+        if windows is not None:
+            windows.forget(id(self))
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+
+
+def _terminal_size(message: dict[str, Any]) -> tuple[int, int] | None:
+    rows, cols = message.get("rows"), message.get("cols")
+    if type(rows) is int and type(cols) is int and 5 <= rows <= 500 and 20 <= cols <= 1000:
+        return rows, cols
+    return None
 
 
 routes = [(API_PREFIX + "events", EventsSocket)]

@@ -22,9 +22,7 @@ class StatusHandler(MaestroHandler):
     async def get(self) -> None:
         spawner = self.spawner
         status = await self.store.status()
-        self.reply(
-            {**status, "agents": spawner.agent_names, "defaultAgent": spawner.default_agent}
-        )
+        self.reply({**status, "agents": spawner.agent_names, "defaultAgent": spawner.default_agent})
 
 
 class OpenAPIHandler(MaestroHandler):

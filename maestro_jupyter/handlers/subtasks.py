@@ -68,7 +68,9 @@ class TimelineHandler(MaestroHandler):
         body = self.parse(m.TimelineCreate)
         await self.reply_once(
             f"POST tasks/{task_id}/timeline",
-            lambda: self.store.add_timeline(task_id, body.kind, body.message, body.session_id),
+            lambda: self.store.add_timeline(
+                task_id, body.kind, body.message, body.session_id, actor=self.actor(body.session_id)
+            ),
         )
 
 

@@ -21,6 +21,7 @@ class TasksHandler(MaestroHandler):
             status=query.status,
             parent_id=None if top_level else query.parent_id,
             top_level=top_level,
+            ready=query.ready,
             q=query.q,
             limit=query.limit,
             cursor=query.cursor,
@@ -45,8 +46,16 @@ class TaskHandler(MaestroHandler):
     @web.authenticated
     @authorized
     async def patch(self, task_id: str) -> None:
-        changes = self.parse(m.TaskUpdate).changes()
-        self.reply(await self.store.update_task(task_id, changes, self.if_match()))
+        body = self.parse(m.TaskUpdate)
+        task = await self.store.update_task(
+            task_id,
+            body.changes(),
+            self.if_match(),
+            force=bool(body.force),
+            session_id=body.session_id,
+            actor=self.actor(body.session_id),
+        )
+        self.reply(task)
 
     @web.authenticated
     @authorized
@@ -62,7 +71,13 @@ class CompleteHandler(MaestroHandler):
         body = self.parse(m.TaskComplete)
         await self.reply_once(
             f"POST tasks/{task_id}/complete",
-            lambda: self.store.complete_task(task_id, body.message, body.session_id),
+            lambda: self.store.complete_task(
+                task_id,
+                body.message,
+                body.session_id,
+                force=body.force,
+                actor=self.actor(body.session_id),
+            ),
             status=200,
         )
 
@@ -74,7 +89,42 @@ class BlockHandler(MaestroHandler):
         body = self.parse(m.TaskBlock)
         await self.reply_once(
             f"POST tasks/{task_id}/block",
-            lambda: self.store.block_task(task_id, body.reason, body.session_id),
+            lambda: self.store.block_task(
+                task_id, body.reason, body.session_id, actor=self.actor(body.session_id)
+            ),
+            status=200,
+        )
+
+
+class ClaimHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.parse(m.ClaimRequest)
+
+        async def claim() -> dict:
+            task = await self.store.claim_task(
+                body.session_id,
+                body.task_id,
+                body.project_id,
+                force=body.force,
+                actor=self.actor(body.session_id),
+            )
+            return {"task": task}
+
+        await self.reply_once("POST tasks/claim", claim, status=200)
+
+
+class ReleaseHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, task_id: str) -> None:
+        body = self.parse(m.ReleaseRequest)
+        await self.reply_once(
+            f"POST tasks/{task_id}/release",
+            lambda: self.store.release_task(
+                task_id, body.session_id, actor=self.actor(body.session_id)
+            ),
             status=200,
         )
 
@@ -87,6 +137,20 @@ class ChildrenHandler(MaestroHandler):
 
 
 routes = [
+    Route(  # before tasks/{task_id}: "claim" is not a task id
+        "tasks/claim",
+        ClaimHandler,
+        {
+            "post": Operation(
+                "Claim a task for a session: the named one, or the most urgent ready one "
+                "(task null when none is ready)",
+                body=m.ClaimRequest,
+                response=m.ClaimResult,
+                errors=(404, 409, 422),
+                idempotent=True,
+            ),
+        },
+    ),
     Route(
         "tasks",
         TasksHandler,
@@ -115,10 +179,10 @@ routes = [
                 "Get a task", query=m.TaskGetQuery, response=m.Task, errors=(404, 422)
             ),
             "patch": Operation(
-                "Update the named fields of a task",
+                "Update the named fields of a task (force: past unmet dependencies)",
                 body=m.TaskUpdate,
                 response=m.Task,
-                errors=(400, 404, 412, 422),
+                errors=(400, 404, 409, 412, 422),
             ),
             "delete": Operation(
                 "Delete a task (recursive=true for its child tasks too)",
@@ -132,10 +196,10 @@ routes = [
         CompleteHandler,
         {
             "post": Operation(
-                "Mark a task completed",
+                "Mark a task completed (force: past unmet dependencies)",
                 body=m.TaskComplete,
                 response=m.Task,
-                errors=(400, 404, 422),
+                errors=(400, 404, 409, 422),
                 idempotent=True,
             ),
         },
@@ -149,6 +213,19 @@ routes = [
                 body=m.TaskBlock,
                 response=m.Task,
                 errors=(400, 404, 422),
+                idempotent=True,
+            ),
+        },
+    ),
+    Route(
+        "tasks/{task_id}/release",
+        ReleaseHandler,
+        {
+            "post": Operation(
+                "Give a claimed task back (an in-progress task returns to todo)",
+                body=m.ReleaseRequest,
+                response=m.Task,
+                errors=(404, 409, 422),
                 idempotent=True,
             ),
         },

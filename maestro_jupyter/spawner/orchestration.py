@@ -1,9 +1,11 @@
 """The spawn orchestration: a spawn request becomes a session running a briefed agent in a terminal.
 
-A spawn validates the request, records the session (`spawning`, committed), then acts outside
-any transaction: it writes the session folder, opens the terminal `maestro_<session id>`, and
-records the outcome, `running` or `failed`. Stops end a session's processes; start-up
-reconciles the sessions a previous server left active; shutdown stops the ones it runs.
+A spawn validates the request (tasks whose dependencies are unmet, or that a live session holds,
+are refused unless forced), records the session (`spawning`, committed), claims its tasks for it,
+then acts outside any transaction: it writes the session folder, opens the terminal
+`maestro_<session id>`, and records the outcome, `running` or `failed`. Messages are typed into
+the terminal; stops end a session's processes; start-up settles the sessions a previous run of
+this server left active (see `reconcile`); shutdown stops the ones it runs.
 """
 
 from __future__ import annotations
@@ -20,12 +22,27 @@ from traitlets.config import LoggingConfigurable
 
 from .. import brief as briefing
 from .. import skills as skill_registry
-from ..errors import MaestroError, NotFound, SpawnFailed, TerminalsUnavailable, ValidationFailed
+from ..errors import (
+    Claimed,
+    Conflict,
+    MaestroError,
+    NotFound,
+    SessionEnded,
+    SpawnFailed,
+    TerminalsUnavailable,
+    ValidationFailed,
+)
+from ..lifecycle import is_ended
 from ..models import SpawnRequest
 from ..store import new_id
-from ..vocabulary import ACTIVE_SESSION_STATUSES
+from ..vocabulary import ACTIVE_SESSION_STATUSES, RESOLVED_TASK_STATUSES
 from .agents import Agent, AgentCatalogue, substitute
-from .status import end_session, move_session, now, outcome
+from .claims import check_claimable, claim
+from .keyboard import check_text, keyboard
+from .owner import owner_user, server_id
+from .processes import ProcessRecord, signal_processes
+from .recovery import settle
+from .status import Ending, end_session, exited, move_session, now
 from .terminals import (
     EXIT_CODE_FILE,
     end_terminal,
@@ -33,7 +50,7 @@ from .terminals import (
     open_terminal,
     path_env,
     read_exit_code,
-    signal_terminal,
+    session_processes,
     terminal_name,
 )
 from .watcher import Watched, Watcher
@@ -63,7 +80,7 @@ class Spawner(LoggingConfigurable):
     It is given what it needs: the store (an AsyncStore), and two functions for what the server
     only knows once it runs: jupyter_server_terminals' manager (None when terminals are off)
     and the environment that tells agents where the server is (its URL is final only once the
-    port is bound).
+    port is bound; it also names this server as the owner of its sessions).
     """
 
     poll_interval = Float(
@@ -74,6 +91,10 @@ class Spawner(LoggingConfigurable):
     ).tag(config=True)
     stop_timeout = Float(
         3.0, help="Seconds a stopped agent gets to exit after SIGTERM before SIGKILL."
+    ).tag(config=True)
+    submit_delay = Float(
+        0.15, help="Seconds between a message's text and its Enter, so that a TUI agent takes "
+        "Enter as a key press of its own rather than part of a paste."
     ).tag(config=True)
     default_rows = Integer(40, help="Terminal rows when a spawn request gives none.").tag(
         config=True
@@ -105,10 +126,11 @@ class Spawner(LoggingConfigurable):
         self.catalogue = AgentCatalogue(agents, default_agent, self.log)
         self._starting: set[str] = set()  # recorded, not yet watched: reconcile leaves them be
         self.watcher = Watcher(
-            store, terminal_manager, self.log, self.poll_interval, self.activity_interval
+            store, terminal_manager, self.log, self.poll_interval, self.activity_interval,
+            self.stop_timeout,
         )
 
-    @observe("poll_interval", "activity_interval")
+    @observe("poll_interval", "activity_interval", "stop_timeout")
     def _retune_watcher(self, change: Any) -> None:
         watcher = getattr(self, "watcher", None)  # config is applied before it exists
         if watcher is not None:
@@ -122,6 +144,11 @@ class Spawner(LoggingConfigurable):
     def default_agent(self) -> str:
         return self.catalogue.default
 
+    @property
+    def server_id(self) -> str:
+        """This server, as the owner of the sessions it spawns (see `owner`)."""
+        return server_id(self.server_env().get("MAESTRO_URL"))
+
     def _manager(self) -> Any:
         manager = self.terminal_manager()
         if manager is None:
@@ -130,19 +157,29 @@ class Spawner(LoggingConfigurable):
             )
         return manager
 
+    def _folder(self, session_id: str) -> Path:
+        return self.home / "sessions" / session_id
+
     # -- spawn ----------------------------------------------------------------------------------
-    async def spawn(self, request: SpawnRequest, session_id: str | None = None) -> dict[str, Any]:
-        """Validate, record the session, brief it and start its terminal; return it `running`.
+    async def spawn(
+        self, request: SpawnRequest, session_id: str | None = None, *, actor: str | None = None
+    ) -> dict[str, Any]:
+        """Validate, record the session, claim its tasks, brief it and start its terminal;
+        return it `running`. `actor` is who asked (a user name, or a session id).
 
         Nothing is recorded when validation fails. Once the session is recorded, a failure
-        leaves it `failed` and raises SpawnFailed with `details.sessionId`.
+        leaves it `failed` and raises SpawnFailed with `details.sessionId` (a claim lost to a
+        quicker session raises that Claimed, with the same detail).
         """
         manager = self._manager()
+        force = bool(getattr(request, "force", False))
+        task_ids = list(dict.fromkeys(request.task_ids))
         try:
-            tasks = await self.store.get_tasks(request.task_ids, include_subtasks=True)
+            tasks = await self.store.get_tasks(task_ids, include_subtasks=True) if task_ids else []
         except NotFound as exc:
             raise ValidationFailed.field("taskIds", exc.message) from None
-        project = await self._project(request.project_id or tasks[0]["projectId"])
+        default_project = tasks[0]["projectId"] if tasks else self.store.default_project_id
+        project = await self._project(request.project_id or default_project)
         if request.parent_session_id:
             await self._parent(request.parent_session_id)
         cwd = resolve_cwd(request.cwd, self.root_dir, project.get("workingDir"))
@@ -150,6 +187,9 @@ class Spawner(LoggingConfigurable):
         skills = skill_registry.skills_for_role(
             request.role, request.skills or [], self.skills_dirs
         )
+        # Resolved tasks are linked for the agent to read, never claimed.
+        to_claim = [task for task in tasks if task["status"] not in RESOLVED_TASK_STATUSES]
+        await check_claimable(self.store, to_claim, force)
         session_id = session_id or new_id("sess")
         name = terminal_name(session_id)
         ensure_name_free(manager, name)
@@ -158,7 +198,7 @@ class Spawner(LoggingConfigurable):
             id=session_id,
             project_id=project["id"],
             name=request.name,
-            task_ids=request.task_ids,
+            task_ids=task_ids,
             role=request.role,
             skills=[skill.name for skill in skills],
             agent=agent.name,
@@ -167,14 +207,20 @@ class Spawner(LoggingConfigurable):
             spawn_source=request.spawn_source,
             terminal_name=name,
             agent_session_id=str(uuid.uuid4()) if agent.uses("{claude_session_id}") else None,
+            owner_user=owner_user(),
+            owner_server=self.server_id,
         )
         # Committed: from here on, a failure leaves the session `failed`, never missing.
         started: Watched | None = None
         self._starting.add(session_id)
         try:
+            if to_claim:
+                await claim(self.store, session_id, to_claim, force, actor)
+                tasks = await self.store.get_tasks(task_ids, include_subtasks=True)
             started = await self._open(manager, session, tasks, skills, agent, request)
             running = await move_session(
-                self.store, session_id, "running", when=("spawning",), started_at=now()
+                self.store, session_id, "running", when=("spawning",), started_at=now(),
+                process_group=started.terminal.ptyproc.pid,
             )
             if running is None:
                 raise NotFound(f"Session {session_id} was deleted while it started.")
@@ -183,8 +229,15 @@ class Spawner(LoggingConfigurable):
                     "session:spawn_request", {"session": running, "terminalName": name}
                 )
         except Exception as exc:
-            await self._abandon(manager, session_id, started)
-            raise _spawn_failure(session_id, exc, self.log) from exc
+            reason = _failure_reason(session_id, exc, self.log)
+            await self._abandon(manager, session_id, started, reason)
+            if isinstance(exc, Claimed):
+                exc.details["sessionId"] = session_id
+                raise
+            raise SpawnFailed(
+                f"{reason[0].upper()}{reason[1:]}. The session is recorded failed.",
+                {"sessionId": session_id},
+            ) from exc
         finally:
             self._starting.discard(session_id)
         if running["status"] in ACTIVE_SESSION_STATUSES:
@@ -204,7 +257,7 @@ class Spawner(LoggingConfigurable):
     ) -> Watched:
         """Write the session folder and start the agent's terminal."""
         session_id = session["id"]
-        folder = self.home / "sessions" / session_id
+        folder = self._folder(session_id)
         timelines = await asyncio.gather(*(self.store.get_timeline(task["id"]) for task in tasks))
         by_task = {task["id"]: timeline for task, timeline in zip(tasks, timelines, strict=True)}
         brief_text = briefing.render_brief(session, tasks, by_task, skills, request.prompt)
@@ -253,14 +306,20 @@ class Spawner(LoggingConfigurable):
             cols=request.cols or self.default_cols,
             exit_file=exit_file,
         )
-        return Watched(session_id, session["terminalName"], terminal, exit_file)
+        keyboard(terminal)  # from now on, a person's typing is noticed
+        watched = Watched(session_id, session["terminalName"], terminal, exit_file)
+        ProcessRecord.of_leader(session_id, terminal.ptyproc.pid, self.server_id).write(folder)
+        return watched
 
-    async def _abandon(self, manager: Any, session_id: str, started: Watched | None) -> None:
+    async def _abandon(
+        self, manager: Any, session_id: str, started: Watched | None, reason: str
+    ) -> None:
         """After a failed start: kill the terminal if it was made; record the session `failed`."""
         if started is not None and manager.terminals.get(started.terminal_name) is started.terminal:
-            signal_terminal(started.terminal, signal.SIGKILL)
+            leader = started.terminal.ptyproc.pid
+            signal_processes(leader, session_processes(started.terminal), signal.SIGKILL)
         try:
-            await end_session(self.store, session_id, "failed")
+            await end_session(self.store, session_id, Ending("failed", reason=reason))
         except MaestroError:
             self.log.exception("Maestro session %s: could not record it failed", session_id)
 
@@ -276,8 +335,46 @@ class Spawner(LoggingConfigurable):
         except NotFound as exc:
             raise ValidationFailed.field("parentSessionId", exc.message) from None
 
+    def _terminal(self, session: dict[str, Any]) -> Any:
+        """The session's terminal on this server, or None."""
+        manager = self.terminal_manager()
+        name = session["terminalName"]
+        return manager.terminals.get(name) if manager is not None and name else None
+
+    # -- messages -------------------------------------------------------------------------------
+    async def send_input(
+        self, session_id: str, text: str, submit: bool = True, actor: str | None = None
+    ) -> dict[str, Any]:
+        """Type `text` into the session's terminal (then Enter when `submit`), as a person would;
+        record it as a `message` entry on the session's tasks, from `actor`; a session waiting
+        for input (`needs_input`) is `running` again. Returns the session.
+
+        422 for control characters other than newline and tab; 404 unknown session; 409
+        `session_ended` for an ended one, `conflict` when it has no terminal on this server.
+        """
+        check_text(text)
+        session = await self.store.get_session(session_id)
+        if is_ended(session["status"]):
+            raise SessionEnded(
+                f"Session {session_id} has ended ({session['status']}); it takes no input.",
+                {"id": session_id, "status": session["status"]},
+            )
+        terminal = self._terminal(session)
+        if terminal is None:
+            raise Conflict(
+                f"Session {session_id} has no terminal on this server to type into.",
+                {"id": session_id, "terminalName": session["terminalName"]},
+            )
+        await keyboard(terminal).type(text, submit, self.submit_delay)
+        for task_id in session["taskIds"]:
+            await self.store.add_timeline(
+                task_id, "message", text, session_id=session_id, actor=actor
+            )
+        moved = await move_session(self.store, session_id, "running", when=("needs_input",))
+        return moved or session
+
     # -- stop -----------------------------------------------------------------------------------
-    async def stop(self, session_id: str) -> dict[str, Any]:
+    async def stop(self, session_id: str, *, actor: str | None = None) -> dict[str, Any]:
         """End the session's terminal (the agent, its children, the shell); mark it `stopped`.
 
         A session that already ended keeps its status (completed or failed); its terminal, by
@@ -290,64 +387,78 @@ class Spawner(LoggingConfigurable):
         watched = self.watcher.get(session_id)
         if watched is not None:
             watched.stop_requested = True
-        manager = self.terminal_manager()
-        name = session["terminalName"]
-        terminal = manager.terminals.get(name) if manager is not None and name else None
+        terminal = self._terminal(session)
         if terminal is not None:
-            await end_terminal(manager, name, terminal, self.stop_timeout)
+            await end_terminal(self.terminal_manager(), session["terminalName"], terminal,
+                               self.stop_timeout)
         self.watcher.forget(session_id)
-        return await end_session(self.store, session_id, "stopped") or await self.store.get_session(
-            session_id
-        )
+        stopped = await end_session(self.store, session_id, Ending("stopped"), actor)
+        return stopped or await self.store.get_session(session_id)
 
     # -- start-up and shut-down -----------------------------------------------------------------
     async def reconcile(self) -> list[str]:
-        """Settle sessions left active by a previous server: their terminal is gone.
+        """Settle the sessions a previous run of this server left active: their terminal died
+        with it. Returns the ids of the sessions it ended.
 
-        A session whose agent recorded its exit code ends as that code says; any other ends
-        `failed`. A session whose terminal this server still has is watched again. Sessions
-        without a terminal are not the spawner's and are left alone.
-        Returns the ids of the sessions it changed.
+        Each active session with a terminal name is looked at, unless it is being started or
+        already watched. If this server has its terminal, it is watched again. Otherwise, if
+        this server owns it, what is left of its processes is killed by process group and it
+        ends as its agent's recorded exit code says, else `failed`, "lost when the server
+        stopped" (see `recovery`). Sessions of other servers, and those without a terminal,
+        are left alone.
         """
         manager = self.terminal_manager()
-        changed = []
-        for session in await self.store.list_sessions(status=list(ACTIVE_SESSION_STATUSES)):
-            session_id, name = session["id"], session["terminalName"]
-            if not name or session_id in self._starting or self.watcher.get(session_id):
-                continue
-            exit_file = self.home / "sessions" / session_id / EXIT_CODE_FILE
-            terminal = manager.terminals.get(name) if manager is not None else None
-            code = read_exit_code(exit_file)
-            if terminal is not None and code is None:
-                self.watcher.watch(Watched(session_id, name, terminal, exit_file))
-                continue
-            await end_session(self.store, session_id, "failed" if code is None else outcome(code),
-                              code)
-            changed.append(session_id)
-        if changed:
-            self.log.info("Maestro: reconciled %d session(s) left without a terminal", len(changed))
-        return changed
+        here = self.server_id
+        sessions = [
+            session
+            for session in await self.store.list_sessions(status=list(ACTIVE_SESSION_STATUSES))
+            if session["terminalName"]
+            and session["id"] not in self._starting
+            and self.watcher.get(session["id"]) is None
+        ]
+        lost = []
+        for session in sessions:
+            folder = self._folder(session["id"])
+            terminal = manager.terminals.get(session["terminalName"]) if manager else None
+            if terminal is not None and read_exit_code(folder / EXIT_CODE_FILE) is None:
+                self.watcher.watch(
+                    Watched(session["id"], session["terminalName"], terminal,
+                            folder / EXIT_CODE_FILE)
+                )
+            else:
+                lost.append(settle(self.store, session, folder, here, terminal is None,
+                                   self.stop_timeout, self.log))
+        ended = [session_id for session_id in await asyncio.gather(*lost) if session_id]
+        if ended:
+            self.log.info("Maestro: settled %d session(s) left by a previous run", len(ended))
+        return ended
 
     async def shutdown(self) -> None:
-        """The server is stopping and takes the terminals with it: those sessions are `stopped`,
-        unless their agent had already exited."""
-        for watched in await self.watcher.close():
-            code = read_exit_code(watched.exit_file)
-            status = "stopped" if code is None else outcome(code)
+        """The server is stopping and takes the terminals with it: their agents are ended (one
+        that ignores the hangup would outlive them) and those sessions are `stopped`, unless the
+        agent had exited before."""
+        manager = self.terminal_manager()
+
+        async def stop(watched: Watched) -> None:
+            record = read_exit_code(watched.exit_file)
+            if record is None:
+                await end_terminal(manager, watched.terminal_name, watched.terminal,
+                                   self.stop_timeout)
+            ending = exited(record.code) if record and not record.hangup else Ending("stopped")
             try:
-                await end_session(self.store, watched.session_id, status, code)
+                await end_session(self.store, watched.session_id, ending)
             except MaestroError:
                 self.log.exception("Maestro session %s: could not record it %s",
-                                   watched.session_id, status)
+                                   watched.session_id, ending.status)
+
+        await asyncio.gather(*(stop(watched) for watched in await self.watcher.close()))
 
 
-def _spawn_failure(session_id: str, exc: Exception, log: Any) -> SpawnFailed:
-    """The error of a start that failed once its session was recorded (now `failed`)."""
+def _failure_reason(session_id: str, exc: Exception, log: Any) -> str:
+    """Why a start failed once its session was recorded, in words for the session's tasks."""
     if isinstance(exc, OSError):
-        message = f"Could not start the terminal: {exc}"
-    elif isinstance(exc, MaestroError):
-        message = f"The session could not be started: {exc.message}"
-    else:
-        log.error("Maestro session %s: start failed", session_id, exc_info=exc)
-        message = "The session could not be started."
-    return SpawnFailed(f"{message} It is recorded failed.", {"sessionId": session_id})
+        return f"its terminal could not start: {exc}"
+    if isinstance(exc, MaestroError):
+        return f"it could not be started: {exc.message}"
+    log.error("Maestro session %s: start failed", session_id, exc_info=exc)
+    return "it could not be started"

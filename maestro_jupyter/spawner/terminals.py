@@ -1,30 +1,36 @@
-"""Terminals and their processes: the wrapper that runs an agent in a terminado terminal, the
-pty session that a stop signals as a whole, and the exit-code file the wrapper leaves behind.
+"""Terminals: the wrapper that runs an agent in a terminado terminal, the terminal's processes
+(a stop ends them as a whole) and the exit-code file the wrapper leaves behind.
 """
 
 from __future__ import annotations
 
-import asyncio
 import errno
+import functools
 import os
-import signal
+import shutil
+import subprocess
 import sys
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import Conflict
+from .processes import end_processes, session_members
 
 TERMINAL_PREFIX = "maestro_"
 EXIT_CODE_FILE = "exit_code"
+HANGUP = "hangup"
 
 # The terminal's program. Everything it runs arrives as positional parameters, never as script
 # text: $1 rows, $2 cols, $3 the exit-code file, $4 the working directory, then the agent's argv.
 # It sizes the pty before the agent draws (terminado starts every pty at 24x80; `open_terminal`
 # sets the size too), enters the working directory itself (see `open_terminal`), survives Ctrl-C
 # meant for the agent (`trap :` rather than ignoring, so the agent still gets default signal
-# handling), records the agent's exit code atomically, and then stays a usable shell so the tab
-# does not die with the agent.
+# handling), and records the agent's exit code atomically. If the terminal hung up under the
+# agent (its server died, or closed it), the agent may have exited only because of that (an
+# interactive shell reads end-of-file and exits 0): the code is then marked `hangup` and the
+# wrapper ends. Otherwise it stays a usable shell, so the tab does not die with the agent.
 WRAPPER_SCRIPT = """\
 stty rows "$1" cols "$2" 2>/dev/null
 code_file=$3
@@ -37,10 +43,42 @@ if cd "$4"; then
 else
     code=$?
 fi
-printf '%s\\n' "$code" > "$code_file.tmp" && mv -f "$code_file.tmp" "$code_file"
+if [ -t 0 ]; then state=; else state=' hangup'; fi
+printf '%s%s\\n' "$code" "$state" > "$code_file.tmp" && mv -f "$code_file.tmp" "$code_file"
+[ -z "$state" ] || exit "$code"
 printf '\\r\\n[maestro] the agent exited with code %s; this terminal is now a shell.\\r\\n' "$code"
 exec "${SHELL:-/bin/sh}" -i
 """
+
+# terminado forks the terminal from the server, so the wrapper would inherit the server's
+# ignored signals: SIGPIPE (Python ignores it), and SIGHUP and SIGINT when the server was
+# started with nohup or in the background (every agent would then outlive its terminal), and a
+# shell cannot undo a signal ignored on entry, so the wrapper is started with every signal
+# at its default: by GNU env (coreutils 8.31 or later) or, where there is none, by Python.
+_RESET_SIGNALS = """\
+import os, signal, sys
+for sig in signal.valid_signals():
+    try:
+        signal.signal(sig, signal.SIG_DFL)
+    except (OSError, ValueError):
+        pass
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+def python_default_signals() -> tuple[str, ...]:
+    return (sys.executable, "-I", "-S", "-c", _RESET_SIGNALS)
+
+
+@functools.cache
+def default_signals() -> tuple[str, ...]:
+    """The argv prefix that starts a program with every signal at its default disposition."""
+    env = shutil.which("env")
+    if env:
+        probe = subprocess.run([env, "--default-signal", "true"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return (env, "--default-signal")
+    return python_default_signals()
 
 
 def terminal_name(session_id: str) -> str:
@@ -92,7 +130,7 @@ def open_terminal(
     manager.create(
         name=name,
         shell_command=[
-            "/bin/sh", "-c", WRAPPER_SCRIPT, "maestro-session",
+            *default_signals(), "/bin/sh", "-c", WRAPPER_SCRIPT, "maestro-session",
             str(rows), str(cols), str(exit_file), cwd, *argv,
         ],
         cwd="/",
@@ -113,10 +151,20 @@ def terminal_alive(manager: Any, name: str, terminal: Any) -> bool:
     return bool(terminal.ptyproc.isalive())
 
 
-def read_exit_code(path: Path) -> int | None:
+@dataclass(frozen=True)
+class ExitRecord:
+    """What the wrapper wrote when the agent ended: its exit status as a shell reports it
+    (128 + N when killed by signal N), and whether the terminal had hung up by then."""
+
+    code: int
+    hangup: bool = False
+
+
+def read_exit_code(path: Path) -> ExitRecord | None:
     try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
+        words = path.read_text().split()
+        return ExitRecord(int(words[0]), words[1:] == [HANGUP])
+    except (OSError, ValueError, IndexError):
         return None
 
 
@@ -131,59 +179,17 @@ def exit_status(terminal: Any) -> int | None:
 
 
 def session_processes(terminal: Any) -> list[int]:
-    """Live processes of the terminal's session: the wrapper, the agent and all they started.
-
-    The pty's first process leads a session; everything started in the terminal inherits it,
-    even jobs a shell put in their own process group. Linux lists them in /proc; elsewhere only
-    the leader's process group is known.
-    """
+    """Live processes of the terminal: the wrapper, the agent and all they started."""
+    found = session_members(terminal.ptyproc.pid)
     leader = terminal.ptyproc.pid
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return [leader] if terminal.ptyproc.isalive() else []
-    found = []
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        pid = int(entry)
-        try:
-            if os.getsid(pid) == leader and not _is_zombie(pid):
-                found.append(pid)
-        except OSError:
-            continue
     if leader in found and not terminal.ptyproc.isalive():  # reaped just now
         found.remove(leader)
     return found
 
 
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return handle.read().rpartition(")")[2].split()[0] in ("Z", "X")
-    except (OSError, IndexError):
-        return True
-
-
-def signal_terminal(terminal: Any, sig: int) -> None:
-    """Send `sig` to the terminal's process group and to every process of its session."""
-    for pid in [-terminal.ptyproc.pid, *session_processes(terminal)]:
-        try:
-            os.killpg(-pid, sig) if pid < 0 else os.kill(pid, sig)
-        except OSError:
-            continue
-
-
 async def end_terminal(manager: Any, name: str, terminal: Any, grace: float) -> None:
     """SIGHUP+SIGTERM to every process of the terminal's session, SIGKILL after `grace`
     seconds, then close the terminal."""
-    for sig in (signal.SIGHUP, signal.SIGTERM):
-        signal_terminal(terminal, sig)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + grace
-    while session_processes(terminal) and loop.time() < deadline:
-        await asyncio.sleep(0.05)
-    if session_processes(terminal):
-        signal_terminal(terminal, signal.SIGKILL)
-    if manager.terminals.get(name) is terminal:
+    await end_processes(terminal.ptyproc.pid, lambda: session_processes(terminal), grace)
+    if manager is not None and manager.terminals.get(name) is terminal:
         await manager.terminate(name, force=True)

@@ -1,9 +1,11 @@
 """The watcher: a periodic look at each running agent's terminal.
 
-An exit-code file ends the session `completed` (0) or `failed`; a terminal gone without one
-(killed, closed through the terminals API) ends it `failed` with the wrapper's status; terminal
-output becomes `lastActivity`, written at most every `activity_interval` seconds. It runs as an
-asyncio task on the server's loop and awaits every store call, which run off the loop.
+An exit-code file ends the session: `completed` for 0, else `failed` (with `exitSignal` when a
+signal killed the agent); a terminal gone before the agent's exit was recorded (killed, closed
+through the terminals API) ends it `failed`. Terminal activity becomes `lastActivity`, written at
+most every `activity_interval` seconds. A person typing into the terminal of a session that asked
+for input (`needs_input`) after it asked makes it `running` again. It runs as an asyncio task on
+the server's loop and awaits every store call, which run off the loop.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .status import end_session, outcome
+from .keyboard import Keyboard, keyboard
+from .processes import end_processes, session_members
+from .status import TERMINAL_CLOSED, Ending, closed, end_session, exited, move_session
 from .terminals import exit_status, read_exit_code, terminal_alive
 
 
@@ -30,6 +34,11 @@ class Watched:
     exit_file: Path
     stop_requested: bool = False
     activity_recorded: datetime | None = None
+    typing_seen: datetime | None = None
+
+    @property
+    def keyboard(self) -> Keyboard:
+        return keyboard(self.terminal)
 
 
 class Watcher:
@@ -40,14 +49,17 @@ class Watcher:
         log: logging.Logger,
         poll_interval: float,
         activity_interval: float,
+        stop_timeout: float,
     ) -> None:
         self.store = store
         self.terminal_manager = terminal_manager
         self.log = log
         self.poll_interval = poll_interval
         self.activity_interval = activity_interval
+        self.stop_timeout = stop_timeout
         self.watched: dict[str, Watched] = {}
         self._task: asyncio.Task[None] | None = None
+        self._cleanups: set[asyncio.Task[None]] = set()
 
     def watch(self, watched: Watched) -> None:
         """Watch from now on (call it on the loop); the polling task runs while any is watched."""
@@ -87,22 +99,34 @@ class Watcher:
     async def check(self, watched: Watched) -> None:
         if watched.stop_requested:  # the stop records the outcome
             return
-        code = read_exit_code(watched.exit_file)
-        if code is not None:
-            await self._finish(watched, outcome(code), code)
+        record = read_exit_code(watched.exit_file)
+        if record is not None:
+            # A hangup with the server alive: the terminal was closed under the agent.
+            ending = Ending("failed", reason=TERMINAL_CLOSED) if record.hangup else exited(
+                record.code
+            )
+            await self._finish(watched, ending)
         elif not terminal_alive(self.terminal_manager(), watched.terminal_name, watched.terminal):
-            # The wrapper died before the agent's exit was recorded: killed, or pty closed.
-            await self._finish(watched, "failed", exit_status(watched.terminal))
+            # The wrapper died before the agent's exit was recorded: killed, or pty closed. An
+            # agent that ignored the hangup would run on with no terminal: end what is left.
+            leader = watched.terminal.ptyproc.pid
+            cleanup = asyncio.get_running_loop().create_task(
+                end_processes(leader, lambda: session_members(leader), self.stop_timeout)
+            )
+            self._cleanups.add(cleanup)
+            cleanup.add_done_callback(self._cleanups.discard)
+            await self._finish(watched, closed(exit_status(watched.terminal)))
         else:
             await self._record_activity(watched)
+            await self._notice_person(watched)
 
-    async def _finish(self, watched: Watched, status: str, exit_code: int | None) -> None:
+    async def _finish(self, watched: Watched, ending: Ending) -> None:
         if self.forget(watched.session_id) is None:
             return  # another check got there first
-        session = await end_session(self.store, watched.session_id, status, exit_code)
-        if session is not None and session["status"] == status:
-            self.log.info("Maestro session %s: %s (exit code %s)",
-                          watched.session_id, status, exit_code)
+        session = await end_session(self.store, watched.session_id, ending, watched.session_id)
+        if session is not None and session["status"] == ending.status:
+            self.log.info("Maestro session %s: %s (%s)", watched.session_id, ending.status,
+                          ending.reason or "exit code 0")
 
     async def _record_activity(self, watched: Watched) -> None:
         activity = getattr(watched.terminal, "last_activity", None)
@@ -112,3 +136,24 @@ class Watcher:
         if recorded is None or (activity - recorded).total_seconds() >= self.activity_interval:
             watched.activity_recorded = activity  # before the await: the next poll skips it
             await self.store.touch_session(watched.session_id, activity)
+
+    async def _notice_person(self, watched: Watched) -> None:
+        """Someone typed since the last look: if the session asked for input before that, the
+        answer has come and the session is `running` again."""
+        typed = watched.keyboard.person_typed_at
+        if typed is None or typed == watched.typing_seen:
+            return
+        watched.typing_seen = typed
+        session = await self.store.get_session(watched.session_id)
+        if session["status"] != "needs_input":
+            return
+        asked = await self._asked_at(watched.session_id)
+        if asked is None or typed > asked:
+            await move_session(self.store, watched.session_id, "running", when=("needs_input",))
+
+    async def _asked_at(self, session_id: str) -> datetime | None:
+        """When the session last reported needs-input (None if it never did: it was set so by
+        other means, and any input answers it)."""
+        entries = await self.store.session_timeline(session_id)
+        asked = [entry["at"] for entry in entries if entry["kind"] == "needs_input"]
+        return datetime.fromisoformat(asked[-1]) if asked else None

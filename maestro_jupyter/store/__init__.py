@@ -7,6 +7,9 @@ event loop through runner.AsyncStore. `Store` is one class made of one mixin per
     migrations/     alembic revisions, run when the store starts
     transaction.py  the write transaction, the event log, versioned updates
     projects.py, tasks.py, subtasks.py, sessions.py, timeline.py
+    claims.py       a session takes a task (atomically) and gives it back
+    dependencies.py ready tasks and unmet dependencies, in SQL
+    reports.py      what an agent reports, with the changes it implies
     idempotency.py  Idempotency-Key records
     transfer.py     export and import
     wire.py         ids, timestamps, cursors, rows as camelCase dicts
@@ -24,9 +27,11 @@ from .._version import __version__
 from ..vocabulary import SESSION_STATUSES, TASK_STATUSES
 from . import migrations
 from . import schema as t
+from .claims import ClaimsMixin
 from .engine import LOCK_TIMEOUT
 from .idempotency import IdempotencyMixin
 from .projects import DEFAULT_PROJECT_ID, ProjectsMixin
+from .reports import ReportsMixin
 from .sessions import SessionsMixin
 from .subtasks import SubtasksMixin
 from .tasks import TasksMixin
@@ -48,6 +53,8 @@ class Store(
     SubtasksMixin,
     TimelineMixin,
     SessionsMixin,
+    ClaimsMixin,
+    ReportsMixin,
     IdempotencyMixin,
     TransferMixin,
 ):

@@ -49,7 +49,7 @@ READ_METHODS = frozenset(
         "first_seq",
         "status",
         "export",
-        "ready_tasks",
+        "unmet_dependencies",
         "idempotent_reply",
     }
 )

@@ -1,4 +1,8 @@
-"""Sessions: an agent at work in a terminal, the tasks it works on, and its lifecycle fields."""
+"""Sessions: an agent at work in a terminal, the tasks it works on, and its lifecycle.
+
+Every status change goes through lifecycle.next_status. A session that ends gives back the tasks
+it claimed (and a failed one says why on each of its tasks) in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, tuple_, update
 
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, NotFound, SessionEnded, ValidationFailed
+from ..lifecycle import is_ended, next_status
+from ..vocabulary import ENDED_SESSION_STATUSES
 from . import schema as t
-from .transaction import StoreBase, bump, check_version
+from .transaction import StoreBase, Transaction, bump, check_version
 from .wire import decode_cursor, encode_cursor, new_id, now, session_dict, stamp
 
 _SESSIONS = select(t.sessions)
@@ -29,6 +35,15 @@ _TOUCH = (
     .values(last_activity=bindparam("at"))
 )
 _TASK_EXISTS = select(t.tasks.c.id).where(t.tasks.c.id == bindparam("task_id"))
+_EXISTING_TASKS = select(t.tasks.c.id).where(t.tasks.c.id.in_(bindparam("ids", expanding=True)))
+_LAST_POSITION = select(func.coalesce(func.max(t.session_tasks.c.position), -1)).where(
+    t.session_tasks.c.session_id == bindparam("session_id")
+)
+_UNLINK = delete(t.session_tasks).where(
+    t.session_tasks.c.session_id == bindparam("session_id"),
+    t.session_tasks.c.task_id == bindparam("task_id"),
+)
+_CLAIMED_BY = select(t.tasks.c.claimed_by).where(t.tasks.c.id == bindparam("task_id"))
 # Timestamps a caller may hand over as datetimes.
 _STAMPS = ("started_at", "ended_at", "last_activity", "last_output_at")
 
@@ -111,7 +126,14 @@ class SessionsMixin(StoreBase):
         resumed_from: str | None = None,
         owner_user: str | None = None,
         owner_server: str | None = None,
+        *,
+        claim: bool = False,
+        force: bool = False,
+        actor: str | None = None,
     ) -> dict[str, Any]:
+        """A session linked to `task_ids` (which may be empty). Linking claims nothing; with
+        `claim` every task is also claimed for the new session (see claim_task; `force` goes
+        past unmet dependencies and ended holders' claims) and a refusal creates nothing."""
         session_id = id or new_id("sess")
         task_ids = list(dict.fromkeys(task_ids))
         with self.transaction() as tx:
@@ -159,25 +181,144 @@ class SessionsMixin(StoreBase):
             session = self._session(tx.conn, session_id)
             tx.emit("session:created", session)
             for task_id in task_ids:
-                bump(tx.conn, t.tasks, task_id, {})
-                tx.emit("task:updated", self._task(tx.conn, task_id))
+                if claim:
+                    self.claim_task(session_id, task_id, force=force, actor=actor)
+                else:
+                    bump(tx.conn, t.tasks, task_id, {})
+                    tx.emit("task:updated", self._task(tx.conn, task_id))
             return session
 
     def update_session(
         self, session_id: str, expected_version: int | None = None, **changes: Any
     ) -> dict[str, Any]:
-        """Change columns of a session (snake_case keywords); datetimes become timestamps."""
+        """Change columns of a session (snake_case keywords); datetimes become timestamps.
+        A `status` change must be one the lifecycle allows (SessionEnded, Conflict); moving to
+        an ended status does what end_session does."""
         with self.transaction() as tx:
             current = self._session(tx.conn, session_id)
             check_version("Session", current, expected_version)
             for key in _STAMPS:
                 if key in changes:
                     changes[key] = stamp(changes[key])
+            ending = False
+            if "status" in changes:
+                status = next_status(session_id, current["status"], changes["status"])
+                ending = is_ended(status) and not is_ended(current["status"])
+                if ending:
+                    changes.setdefault("ended_at", now())
             row = bump(tx.conn, t.sessions, session_id, changes, returning=True)
             session = (
                 session_dict(row, current["taskIds"]) if row else self._session(tx.conn, session_id)
             )
             tx.emit("session:updated", session)
+            if ending:
+                reason = _failure_reason(session["exitCode"], session["exitSignal"], None)
+                self._after_end(tx, session, reason, None)
+            return session
+
+    def end_session(
+        self,
+        session_id: str,
+        status: str,
+        *,
+        exit_code: int | None = None,
+        exit_signal: int | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        """End a session as `status` (completed, failed or stopped), in one transaction: its
+        claims on tasks not completed are released (in_progress ones back to todo) with an entry
+        each, and when it failed, an `error` entry with `reason` goes on each of its tasks. An
+        ended session is returned as it is."""
+        if status not in ENDED_SESSION_STATUSES:
+            raise ValidationFailed.field(
+                "status", f"must be one of {', '.join(ENDED_SESSION_STATUSES)}"
+            )
+        with self.transaction() as tx:
+            current = self._session(tx.conn, session_id)
+            if is_ended(current["status"]):
+                return current
+            next_status(session_id, current["status"], status)
+            changes = {
+                "status": status,
+                "ended_at": now(),
+                "exit_code": exit_code,
+                "exit_signal": exit_signal,
+            }
+            row = bump(tx.conn, t.sessions, session_id, changes, returning=True)
+            session = (
+                session_dict(row, current["taskIds"]) if row else self._session(tx.conn, session_id)
+            )
+            tx.emit("session:updated", session)
+            self._after_end(tx, session, _failure_reason(exit_code, exit_signal, reason), actor)
+            return session
+
+    def _after_end(
+        self, tx: Transaction, session: dict[str, Any], reason: str, actor: str | None
+    ) -> None:
+        session_id, status = session["id"], session["status"]
+        self._release_claims_of(
+            tx, session_id, f"Released: session {session_id} ended ({status}).", session_id, actor
+        )
+        if status == "failed":
+            for task_id in session["taskIds"]:
+                message = f"Session {session_id} failed: {reason}."
+                self._add_timeline(tx, task_id, "error", message, session_id, actor)
+
+    def assign_tasks(
+        self,
+        session_id: str,
+        add: Sequence[str] = (),
+        remove: Sequence[str] = (),
+        *,
+        actor: str | None = None,
+    ) -> dict[str, Any]:
+        """Link tasks to a live session and unlink others; unlinking releases the session's
+        claim on that task. Unknown task ids: ValidationFailed naming them, nothing changed."""
+        add, remove = list(dict.fromkeys(add)), list(dict.fromkeys(remove))
+        both = sorted(set(add) & set(remove))
+        if both:
+            raise ValidationFailed.field("taskIds", f"both added and removed: {', '.join(both)}")
+        with self.transaction() as tx:
+            current = self._session(tx.conn, session_id)
+            if is_ended(current["status"]):
+                raise SessionEnded(
+                    f"Session {session_id} has ended ({current['status']}); "
+                    "its tasks cannot change.",
+                    {"id": session_id, "status": current["status"]},
+                )
+            wanted = [*add, *remove]
+            known = set(tx.conn.scalars(_EXISTING_TASKS, {"ids": wanted})) if wanted else set()
+            missing = [task_id for task_id in wanted if task_id not in known]
+            if missing:
+                refused = ValidationFailed.field("taskIds", f"no task {', '.join(missing)}")
+                refused.details["ids"] = missing
+                raise refused
+            linked = set(current["taskIds"])
+            added = [task_id for task_id in add if task_id not in linked]
+            removed = [task_id for task_id in remove if task_id in linked]
+            if not added and not removed:
+                return current
+            first = tx.conn.scalar(_LAST_POSITION, {"session_id": session_id}) + 1
+            for position, task_id in enumerate(added, start=first):
+                tx.conn.execute(
+                    _INSERT_LINK,
+                    {"session_id": session_id, "task_id": task_id, "position": position},
+                )
+            for task_id in removed:
+                tx.conn.execute(_UNLINK, {"session_id": session_id, "task_id": task_id})
+            bump(tx.conn, t.sessions, session_id, {})
+            session = self._session(tx.conn, session_id)
+            tx.emit("session:updated", session)
+            for task_id in [*added, *removed]:
+                if task_id in removed and (
+                    tx.conn.scalar(_CLAIMED_BY, {"task_id": task_id}) == session_id
+                ):
+                    message = f"Released: unassigned from session {session_id}."
+                    self._release(tx, self._task(tx.conn, task_id), message, session_id, actor)
+                else:
+                    bump(tx.conn, t.tasks, task_id, {})
+                    tx.emit("task:updated", self._task(tx.conn, task_id))
             return session
 
     def touch_session(self, session_id: str, at: datetime | str | None = None) -> None:
@@ -185,12 +326,26 @@ class SessionsMixin(StoreBase):
         with self.transaction() as tx:
             tx.conn.execute(_TOUCH, {"session_id": session_id, "at": stamp(at) or now()})
 
-    def delete_session(self, session_id: str) -> None:
+    def delete_session(self, session_id: str, *, actor: str | None = None) -> None:
+        """Delete a session; the tasks it claimed are released first (with an entry each)."""
         with self.transaction() as tx:
             session = self._session(tx.conn, session_id)
             tx.conn.execute(_DELETE_SESSION, {"session_id": session_id})
             tx.emit("session:deleted", {"id": session_id, "taskIds": session["taskIds"]})
+            released = self._release_claims_of(
+                tx, session_id, f"Released: session {session_id} was deleted.", None, actor
+            )
             for task_id in session["taskIds"]:
-                if tx.conn.scalar(_TASK_EXISTS, {"task_id": task_id}):
+                if task_id not in released and tx.conn.scalar(_TASK_EXISTS, {"task_id": task_id}):
                     bump(tx.conn, t.tasks, task_id, {})
                     tx.emit("task:updated", self._task(tx.conn, task_id))
+
+
+def _failure_reason(exit_code: int | None, exit_signal: int | None, reason: str | None) -> str:
+    if reason:
+        return reason
+    if exit_signal is not None:
+        return f"killed by signal {exit_signal}"
+    if exit_code is not None:
+        return f"exit code {exit_code}"
+    return "no exit code was recorded"

@@ -23,8 +23,11 @@ from sqlalchemy import (
 )
 
 from ..errors import Conflict, NotFound, ValidationFailed
+from ..vocabulary import PRIORITY_RANK
 from . import schema as t
-from .transaction import StoreBase, bump, check_version
+from .dependencies import DEPENDENTS_OF, READY, READY_ORDER, names, unmet_error
+from .dependencies import unmet_of as _unmet_of
+from .transaction import StoreBase, Transaction, bump, check_version
 from .wire import decode_cursor, encode_cursor, new_id, now, task_dict, wire, wire_values
 
 # The hot statements, built once: building a Core statement costs more than SQLite running it.
@@ -71,6 +74,12 @@ _DEPENDENCIES_OF = select(t.tasks.c.id, t.tasks.c.dependencies).where(
     t.tasks.c.id.in_(bindparam("ids", expanding=True))
 )
 _DELETE_TASK = delete(t.tasks).where(t.tasks.c.id == bindparam("task_id"))
+_TITLES = select(t.tasks.c.id, t.tasks.c.title).where(
+    t.tasks.c.id.in_(bindparam("ids", expanding=True))
+)
+_SESSION_EXISTS = select(t.sessions.c.id).where(t.sessions.c.id == bindparam("session_id"))
+# Moving a task to one of these needs its dependencies met.
+_NEEDS_DEPENDENCIES = ("in_progress", "completed")
 
 
 @functools.cache
@@ -82,9 +91,14 @@ def _page_query(
     top_level: bool,
     search: bool,
     after: bool,
+    ready: bool = False,
 ) -> Select:
-    """The statement for one combination of filters; their values are execution parameters."""
+    """The statement for one combination of filters; their values are execution parameters.
+    Ready tasks come in the order claims take them (most urgent first), other pages oldest
+    first; each page continues after its cursor's sort key."""
     query = _TASK_ROWS if counts else _TASK_ROWS_WITHOUT_COUNTS
+    if ready:
+        query = query.where(READY)
     if project:
         query = query.where(t.tasks.c.project_id == bindparam("project_id"))
     if status:
@@ -101,12 +115,13 @@ def _page_query(
                 func.lower(t.tasks.c.description).like(pattern, escape="/"),
             )
         )
+    order = READY_ORDER if ready else (t.tasks.c.created_at, t.tasks.c.id)
     if after:
-        query = query.where(
-            tuple_(t.tasks.c.created_at, t.tasks.c.id)
-            > tuple_(bindparam("after_created"), bindparam("after_id"))
-        )
-    return query.order_by(t.tasks.c.created_at, t.tasks.c.id).limit(bindparam("limit"))
+        after_key = (bindparam("after_created"), bindparam("after_id"))
+        if ready:
+            after_key = (bindparam("after_rank", type_=Integer), *after_key)
+        query = query.where(tuple_(*order) > tuple_(*after_key))
+    return query.order_by(*order).limit(bindparam("limit"))
 
 
 def _like_pattern(text: str) -> str:
@@ -180,9 +195,12 @@ class TasksMixin(StoreBase):
         cursor: str | None = None,
         include_subtasks: bool = False,
         top_level: bool = False,
+        ready: bool = False,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of tasks, oldest first, and the cursor of the next page (None at the end).
-        `top_level` keeps only tasks without a parent; `parent_id` only that task's children."""
+        `top_level` keeps only tasks without a parent; `parent_id` only that task's children;
+        `ready` only tasks a claim may take (todo, unclaimed, every dependency completed or
+        cancelled), most urgent first as claims take them."""
         params: dict[str, Any] = {"limit": limit + 1}
         if project_id is not None:
             params["project_id"] = project_id
@@ -192,7 +210,10 @@ class TasksMixin(StoreBase):
             params["parent_id"] = parent_id
         if q:
             params["pattern"] = _like_pattern(q)
-        if cursor:
+        if cursor and ready:
+            rank, params["after_created"], params["after_id"] = decode_cursor(cursor, 3)
+            params["after_rank"] = _rank(rank)
+        elif cursor:
             params["after_created"], params["after_id"] = decode_cursor(cursor)
         query = _page_query(
             not include_subtasks,
@@ -202,12 +223,19 @@ class TasksMixin(StoreBase):
             top_level,
             bool(q),
             bool(cursor),
+            ready,
         )
         with self.connection() as conn:
             rows = conn.execute(query, params).all()
             more = len(rows) > limit
             rows = rows[:limit]
-            next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+            next_cursor = None
+            if more and ready:
+                last = rows[-1]
+                rank = str(PRIORITY_RANK.get(last.priority, len(PRIORITY_RANK)))
+                next_cursor = encode_cursor(rank, last.created_at, last.id)
+            elif more:
+                next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
             return self._task_dicts(conn, rows, include_subtasks), next_cursor
 
     def children(self, task_id: str) -> list[dict[str, Any]]:
@@ -277,47 +305,96 @@ class TasksMixin(StoreBase):
                 }
             return task
 
+    def unmet_dependencies(self, task_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """For each task, its dependencies that are neither completed nor cancelled, as
+        {id, title, status} in the order it lists them; tasks with none (or unknown) are left
+        out."""
+        with self.connection() as conn:
+            return _unmet_of(conn, list(task_ids))
+
     def update_task(
-        self, task_id: str, changes: dict[str, Any], expected_version: int | None = None
+        self,
+        task_id: str,
+        changes: dict[str, Any],
+        expected_version: int | None = None,
+        *,
+        force: bool = False,
+        session_id: str | None = None,
+        actor: str | None = None,
     ) -> dict[str, Any]:
+        """Change columns of a task (snake_case keys). Moving it to in_progress or completed
+        while a dependency is unmet is refused (DependenciesUnmet) unless `force`, which its
+        status entry records. `session_id`/`actor` are credited with the status entry."""
         with self.transaction() as tx:
             current = self._task(tx.conn, task_id)
             check_version("Task", current, expected_version)
+            if session_id is not None:
+                _require_session(tx.conn, session_id)
             changes = dict(changes)
             if "dependencies" in changes:
                 changes["dependencies"] = list(dict.fromkeys(changes["dependencies"]))
                 _check_dependencies(tx.conn, task_id, changes["dependencies"])
             if changes.get("parent_id") is not None:
                 _check_parent(tx.conn, task_id, changes["parent_id"], current["projectId"])
+            status = changes.get("status", current["status"])
+            forced: list[dict[str, Any]] = []
+            if status != current["status"] and status in _NEEDS_DEPENDENCIES:
+                dependencies = changes.get("dependencies", current["dependencies"])
+                forced = _unmet_of(tx.conn, [task_id], {task_id: dependencies}).get(task_id, [])
+                if forced and not force:
+                    raise unmet_error(task_id, f"move to {status}", forced)
             if "status" in changes:
-                changes.update(_status_stamps(current, changes["status"], changes))
+                changes.update(_status_stamps(current, status, changes))
             bump(tx.conn, t.tasks, task_id, changes)
-            if "status" in changes and changes["status"] != current["status"]:
-                self._add_timeline(
-                    tx, task_id, "status", f"Status {current['status']} -> {changes['status']}."
-                )
+            if status != current["status"]:
+                message = f"Status {current['status']} -> {status}."
+                if forced:
+                    message += f" Forced past unmet dependencies: {names(forced)}."
+                self._add_timeline(tx, task_id, "status", message, session_id, actor)
             task = self._task(tx.conn, task_id)
             tx.emit("task:updated", task)
             return task
 
     def complete_task(
-        self, task_id: str, message: str | None = None, session_id: str | None = None
+        self,
+        task_id: str,
+        message: str | None = None,
+        session_id: str | None = None,
+        *,
+        force: bool = False,
+        actor: str | None = None,
     ) -> dict[str, Any]:
-        with self.transaction():
-            task = self.update_task(task_id, {"status": "completed"})
+        with self.transaction() as tx:
+            task = self.update_task(
+                task_id, {"status": "completed"}, force=force, session_id=session_id, actor=actor
+            )
             if message:
-                self.add_timeline(task_id, "milestone", message, session_id)
+                self._add_timeline(tx, task_id, "milestone", message, session_id, actor)
             return task
 
     def block_task(
-        self, task_id: str, reason: str, session_id: str | None = None
+        self,
+        task_id: str,
+        reason: str,
+        session_id: str | None = None,
+        *,
+        actor: str | None = None,
     ) -> dict[str, Any]:
-        with self.transaction():
-            task = self.update_task(task_id, {"status": "blocked", "blocked_reason": reason})
-            self.add_timeline(task_id, "blocked", reason, session_id)
+        with self.transaction() as tx:
+            task = self.update_task(
+                task_id,
+                {"status": "blocked", "blocked_reason": reason},
+                session_id=session_id,
+                actor=actor,
+            )
+            self._add_timeline(tx, task_id, "blocked", reason, session_id, actor)
             return task
 
-    def delete_task(self, task_id: str, recursive: bool = False) -> None:
+    def delete_task(
+        self, task_id: str, recursive: bool = False, *, actor: str | None = None
+    ) -> None:
+        """Delete a task (and, with `recursive`, its descendants). Every other task that depended
+        on one of them loses that dependency, with a timeline entry saying so."""
         with self.transaction() as tx:
             task = self._task(tx.conn, task_id)
             descendants = _descendants(tx.conn, task_id)
@@ -327,9 +404,39 @@ class TasksMixin(StoreBase):
                     "delete them first or pass recursive=true.",
                     {"children": descendants},
                 )
-            for doomed in [*reversed(descendants), task_id]:
-                tx.conn.execute(_DELETE_TASK, {"task_id": doomed})
-                tx.emit("task:deleted", {"id": doomed, "projectId": task["projectId"]})
+            doomed = [*reversed(descendants), task_id]
+            titles = dict(tx.conn.execute(_TITLES, {"ids": doomed}).all())
+            dependents = tx.conn.execute(DEPENDENTS_OF, {"ids": doomed}).all()
+            for doomed_id in doomed:
+                tx.conn.execute(_DELETE_TASK, {"task_id": doomed_id})
+                tx.emit("task:deleted", {"id": doomed_id, "projectId": task["projectId"]})
+            self._drop_dependencies(tx, dependents, titles, actor)
+
+    def _drop_dependencies(
+        self, tx: Transaction, dependents: Sequence[Row], titles: dict[str, str], actor: str | None
+    ) -> None:
+        """Remove the deleted tasks (`titles`) from the dependencies of `dependents`."""
+        for dependent in dependents:
+            if dependent.id in titles:  # deleted along with them
+                continue
+            kept = [dep for dep in dependent.dependencies if dep not in titles]
+            bump(tx.conn, t.tasks, dependent.id, {"dependencies": kept})
+            for dep in dependent.dependencies:
+                if dep in titles:
+                    message = f"Dependency {titles[dep]} ({dep}) was deleted."
+                    self._add_timeline(tx, dependent.id, "status", message, None, actor)
+            tx.emit("task:updated", self._task(tx.conn, dependent.id))
+
+
+def _rank(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    raise ValidationFailed.field("cursor", "is not a cursor this server handed out")
+
+
+def _require_session(conn: Connection, session_id: str) -> None:
+    if conn.scalar(_SESSION_EXISTS, {"session_id": session_id}) is None:
+        raise NotFound(f"Session {session_id} does not exist.", {"id": session_id})
 
 
 def _status_stamps(current: dict[str, Any], status: str, changes: dict[str, Any]) -> dict[str, Any]:

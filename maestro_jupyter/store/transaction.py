@@ -48,6 +48,8 @@ _INSERT_FIRST_EVENT = (
     )
     .returning(t.events.c.seq)
 )
+# PostgreSQL's advisory lock key of Maestro's writes (any constant not used for anything else).
+_PG_WRITE_LOCK = 0x6D61657374726F + 1
 # One UPDATE per table that bumps `version`; the changed columns come as execution parameters.
 _BUMPS = {
     table.name: update(table)
@@ -59,27 +61,39 @@ _BUMPS_RETURNING = {name: bump.returning(*bump.table.c) for name, bump in _BUMPS
 
 
 class Transaction:
-    """An open write: its connection, and the events it will publish once committed."""
+    """An open write: its connection, and the events it will publish once committed.
+
+    The first event takes its seq from the log as it is stored; the write lock the transaction
+    holds (see StoreBase) keeps the log to this writer, so the later ones are numbered here and
+    stored together by `flush()` before the commit: one statement however many tasks a write
+    touches (a session that ends, a report on every task of a session).
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.events: list[Event] = []
         self._next_seq: int | None = None
+        self._unstored: list[Event] = []
 
     def emit(self, name: str, data: dict[str, Any]) -> Event:
         stamp_ = now()
+        envelope = {"seq": self._next_seq, "event": name, "data": data, "timestamp": stamp_}
         if self._next_seq is None and self.conn.dialect.insert_returning:
             values = {"event": name, "data": data, "timestamp": stamp_}
-            self._next_seq = self.conn.scalar(_INSERT_FIRST_EVENT, values)
+            envelope["seq"] = self.conn.scalar(_INSERT_FIRST_EVENT, values)
         else:
             if self._next_seq is None:
-                self._next_seq = self.conn.scalar(LAST_SEQ) + 1
-            values = {"seq": self._next_seq, "event": name, "data": data, "timestamp": stamp_}
-            self.conn.execute(_INSERT_EVENT, values)
-        envelope = {"seq": self._next_seq, "event": name, "data": data, "timestamp": stamp_}
+                envelope["seq"] = self.conn.scalar(LAST_SEQ) + 1
+            self._unstored.append(envelope)
         self.events.append(envelope)
-        self._next_seq += 1
+        self._next_seq = envelope["seq"] + 1
         return envelope
+
+    def flush(self) -> None:
+        """Store the events not stored yet (the transaction is about to commit)."""
+        if self._unstored:
+            self.conn.execute(_INSERT_EVENT, self._unstored)
+            self._unstored = []
 
 
 class StoreBase:
@@ -96,9 +110,15 @@ class StoreBase:
         self.engine = make_engine(url, lock_timeout)
         self._where = f"at {self.describe()}"
         self._on_commit = on_commit or (lambda event: None)
-        # SQLite: a write takes the lock when it begins, so its reads and its writes see one
-        # state, and a lock held elsewhere is waited for (then refused) before any work.
-        self._begin = "BEGIN IMMEDIATE" if self.engine.dialect.name == "sqlite" else None
+        # A write takes the database's write lock when it begins, so its reads and its writes
+        # see one state (a claim picks a task no one else is taking), and a lock held elsewhere
+        # is waited for (then refused as busy) before any work. SQLite: BEGIN IMMEDIATE.
+        # PostgreSQL: a transaction-scoped advisory lock, which also keeps the event log's seq
+        # gapless and in commit order when several servers (or threads) write one database.
+        self._begin = {
+            "sqlite": "BEGIN IMMEDIATE",
+            "postgresql": f"SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK})",
+        }.get(self.engine.dialect.name)
         # The open transaction of this thread: writes run on one thread, reads on others.
         self._local = threading.local()
         self.event_retention = event_retention
@@ -132,6 +152,7 @@ class StoreBase:
             tx = self._local.tx = Transaction(conn)
             try:
                 yield tx
+                tx.flush()
             finally:
                 self._local.tx = None
         for envelope in tx.events:

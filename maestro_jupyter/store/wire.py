@@ -34,20 +34,22 @@ def new_id(prefix: str) -> str:
     return prefix + "_" + "".join(_ID_ALPHABET[(bits >> shift) & 31] for shift in range(0, 50, 5))
 
 
-def encode_cursor(created_at: str, row_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([created_at, row_id]).encode()).decode().rstrip("=")
+def encode_cursor(*values: str) -> str:
+    """The cursor of a page that ends at the row whose sort key is `values` ((created_at, id),
+    or (priority rank, created_at, id) for ready tasks)."""
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """The (created_at, id) a page continues after."""
+def decode_cursor(cursor: str, size: int = 2) -> tuple[str, ...]:
+    """The sort key a page continues after: (created_at, id) unless told `size`."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if (
             isinstance(values, list)
-            and len(values) == 2
+            and len(values) == size
             and all(isinstance(v, str) for v in values)
         ):
-            return values[0], values[1]
+            return tuple(values)
     except ValueError:
         pass
     raise ValidationFailed.field("cursor", "is not a cursor this server handed out")

@@ -22,6 +22,16 @@ def recorder(out: Path, *options: str) -> dict[str, Any]:
     }
 
 
+def script(records: Path, text: str) -> dict[str, Any]:
+    """An agent that is a /bin/sh script; $1 is the records folder."""
+    return {"argv": ["/bin/sh", "-c", text, "agent", str(records)]}
+
+
+async def wait_for_file(path: Path, timeout: float = 20.0) -> str:
+    await wait_for(path.exists, timeout)
+    return path.read_text()
+
+
 @pytest.fixture
 def records(tmp_path: Path) -> Path:
     folder = tmp_path / "records"
@@ -40,6 +50,16 @@ def maestro_config(records: Path, tmp_path: Path) -> dict[str, Any]:
             "ok": recorder(records),
             "fail": recorder(records, "--code", "3"),
             "sleeper": recorder(records, "--sleep", "300", "--child"),
+            # Ignores the hangup its terminal gets (as some agents do), and says its pid.
+            "hupless": script(records, 'trap "" HUP; echo $$ > "$1/$MAESTRO_SESSION_ID.pid"; '
+                                       "exec sleep 1000"),
+            # Reads one line typed into its terminal.
+            "reader": script(records, 'read -r line; printf "%s" "$line" > "$1/$MAESTRO_SESSION_ID'
+                                      '.got"; sleep 100'),
+            # Records its signal dispositions.
+            "signals": script(records, 'out="$1/$MAESTRO_SESSION_ID.sig"; '
+                                       'grep -E "^Sig(Ign|Cgt)" /proc/$$/status > "$out.tmp"; '
+                                       'mv "$out.tmp" "$out"'),
             "shell": default_agents()["shell"],
             "ghost": {"argv": ["no-such-agent-binary-x"]},
             "misconfigured": {"argv": "claude --yes"},

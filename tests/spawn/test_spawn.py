@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from typing import Any
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient
+
+from maestro_jupyter.spawner.processes import ProcessRecord, boot_id, server_identity
 
 from .conftest import (
     maestro_terminals,
@@ -217,10 +220,43 @@ async def test_restart_reconciles_sessions_whose_terminal_is_gone(
         store.close()
     failed = (await api("GET", f"sessions/{left_running['id']}")).json
     assert failed["status"] == "failed" and failed["endedAt"]
+    timeline = (await api("GET", f"tasks/{task['id']}/timeline")).json["items"]
+    assert any(entry["kind"] == "error" and "lost when the server stopped" in entry["message"]
+               and entry["sessionId"] == left_running["id"] for entry in timeline)
     completed = (await api("GET", f"sessions/{finished['id']}")).json
     assert completed["status"] == "completed" and completed["exitCode"] == 0
     # A session without a terminal is not the spawner's: it is left as it is.
     assert (await api("GET", f"sessions/{outside['id']}")).json["status"] == "running"
+
+
+async def test_reconcile_settles_only_the_sessions_of_this_server(
+    jp_serverapp, maestro_home, api, spawner, store
+):
+    """Servers may share a database: a session owned by another server is left alone, unless its
+    process.json shows that server stopped on this machine (the same one, on another port)."""
+    task = await make_task(api)
+    free_pid = _finished_pid()  # a leader long gone: nothing to kill
+
+    def session(server: str, identity: dict[str, Any] | None) -> str:
+        made = store.create_session(task_ids=[task["id"]], agent="ok", status="running",
+                                    terminal_name=f"maestro_{server.replace(':', '_')}",
+                                    owner_user="bob", owner_server=server)
+        if identity is not None:
+            folder = maestro_home / "sessions" / made["id"]
+            folder.mkdir(parents=True)
+            ProcessRecord(made["id"], free_pid, -1, boot_id(), {"id": server, **identity}).write(
+                folder
+            )
+        return made["id"]
+
+    running_here = server_identity()
+    elsewhere = session("otherhost:8888/", None)
+    alive = session("thishost:1/", running_here)
+    stopped = session("thishost:2/", {**running_here, "startTime": -1})
+    assert await spawner_like(jp_serverapp, spawner.store).reconcile() == [stopped]
+    assert (await api("GET", f"sessions/{stopped}")).json["status"] == "failed"
+    for left in (elsewhere, alive):
+        assert (await api("GET", f"sessions/{left}")).json["status"] == "running"
 
 
 async def test_reconcile_keeps_watching_a_session_whose_terminal_is_alive(
@@ -234,6 +270,12 @@ async def test_reconcile_keeps_watching_a_session_whose_terminal_is_alive(
     assert (await api("GET", f"sessions/{session['id']}")).json["status"] == "running"
     await other.watcher.close()
     await api("POST", f"sessions/{session['id']}/stop")
+
+
+def _finished_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
 
 
 def _alive(pid: int) -> bool:

@@ -90,9 +90,11 @@ async def test_invalid_fields_are_refused(api, jp_serverapp, spawner, extra, fie
     assert field in field_of(error)
 
 
-async def test_no_task_ids_is_refused(api, jp_serverapp, spawner):
-    await refused(api, jp_serverapp, {"taskIds": []})
-    await refused(api, jp_serverapp, {}, 422)
+async def test_no_task_ids_and_an_unknown_project_is_refused(api, jp_serverapp, spawner):
+    error = await refused(api, jp_serverapp, {"taskIds": [], "projectId": "proj_nope"})
+    assert field_of(error) == "projectId"
+    error = await refused(api, jp_serverapp, {"projectId": "proj_nope"})
+    assert field_of(error) == "projectId"
 
 
 async def test_duplicate_session_id_is_a_conflict_with_one_terminal(

@@ -1,0 +1,36 @@
+"""Who owns a spawned session: the user, and the server whose terminal runs it.
+
+Several servers may share one database (PostgreSQL, or a SQLite file on a shared home). A server
+restarting after a crash settles only the sessions it owns, so the server's id must stay the same
+across its restarts and differ between servers that run at the same time:
+- under JupyterHub, the host and the server's prefix (`/user/<name>/<server>/`, unique on the
+  hub; the hub's spawners may choose a new port at each start);
+- otherwise the host, the port and the base URL (two servers on one host never share a port).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from urllib.parse import urlsplit
+
+
+def owner_user() -> str:
+    hub_user = os.environ.get("JUPYTERHUB_USER")
+    if hub_user:
+        return hub_user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a uid without a name (some containers)
+        return str(os.getuid())
+
+
+def server_id(url: str | None) -> str:
+    """The id of the server at `url` (its `connection_url`)."""
+    host = socket.gethostname()
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    if prefix:
+        return f"{host}{prefix}"
+    parts = urlsplit(url or "")
+    return f"{host}:{parts.port or ''}{parts.path or '/'}"
