@@ -22,6 +22,13 @@ def card_of(lab: LabPage, task: dict[str, Any]) -> Any:
     return lab.page.locator(f'.maestro-Task[data-task-id="{task["id"]}"]')
 
 
+def make_project(server: LabServer, name: str) -> dict[str, Any]:
+    """A project whose working folder is inside the server's root, as spawns require."""
+    folder = server.workdir / name.replace(" ", "-").lower()
+    folder.mkdir(parents=True, exist_ok=True)
+    return server.api("POST", "projects", {"name": name, "workingDir": str(folder)})
+
+
 def session_status(server: LabServer, session_id: str) -> str:
     return server.api("GET", f"sessions/{session_id}")["status"]
 
@@ -101,9 +108,7 @@ def test_a_refused_message_is_said_once_and_kept(lab: LabPage, lab_server: LabSe
 def test_the_project_picker_filters_the_board_and_is_remembered(
     lab: LabPage, lab_server: LabServer, workspace: str
 ) -> None:
-    project = lab_server.api(
-        "POST", "projects", {"name": f"Mobile app {workspace[-8:]}", "workingDir": "/tmp"}
-    )
+    project = make_project(lab_server, f"Mobile app {workspace[-8:]}")
     mobile = lab_server.api(
         "POST", "tasks", {"title": "Build the iOS target", "projectId": project["id"]}
     )
@@ -147,9 +152,7 @@ def test_the_project_picker_filters_the_board_and_is_remembered(
 def test_a_spawn_without_a_task_goes_to_the_picked_project(
     lab: LabPage, lab_server: LabServer, workspace: str
 ) -> None:
-    project = lab_server.api(
-        "POST", "projects", {"name": f"Docs site {workspace[-8:]}", "workingDir": "/tmp"}
-    )
+    project = make_project(lab_server, f"Docs site {workspace[-8:]}")
     lab.open_panel().get_by_label("Project").select_option(label=project["name"])
 
     lab.page.evaluate(
@@ -164,6 +167,7 @@ def test_a_spawn_without_a_task_goes_to_the_picked_project(
         ]
     )
     assert session["taskIds"] == []
+    assert session["cwd"] == project["workingDir"]
     lab.session_tab(session["id"]).wait_for(state="visible")
 
 
@@ -233,6 +237,7 @@ def test_a_card_shows_its_latest_entries(
     lab = LabPage(context.new_page(), lab_server).open(workspace)
     lab.wait_until_live()
     card = card_of(lab, task)
+    card.scroll_into_view_if_needed()
     card.locator(".maestro-Entry", has_text="Trying lazy imports").wait_for()
 
     # ... and later ones arrive with the event stream; the compact form shows the latest three.
