@@ -5,7 +5,14 @@
 import { UUID } from '@lumino/coreutils';
 
 import { requestAPI } from './request';
-import { ICollection, ISession, ISubtask, ITask } from './types';
+import {
+  ICollection,
+  IProject,
+  ISession,
+  ISubtask,
+  ITask,
+  ITimelineEntry
+} from './types';
 import { Priority, Role, TaskStatus } from './vocabulary';
 
 const PAGE_SIZE = 500;
@@ -34,6 +41,8 @@ function createHeaders(): Record<string, string> {
 
 export interface INewTask {
   title: string;
+  /** The server's default project when absent. */
+  projectId?: string;
   description?: string;
   priority?: Priority;
   parentId?: string;
@@ -48,7 +57,12 @@ export interface ITaskChanges {
 }
 
 export interface ISpawnOptions {
+  /** May be empty: the agent then claims the project's next ready task. */
   taskIds: string[];
+  /** Needed only without tasks; a task's spawn goes to the task's project. */
+  projectId?: string;
+  /** Spawn even for tasks with unmet dependencies or claimed by a live session. */
+  force?: boolean;
   role?: Role;
   agent?: string;
   name?: string;
@@ -65,8 +79,12 @@ export interface IServerStatus {
 }
 
 export const MaestroAPI = {
-  listTasks(): Promise<ITask[]> {
-    return listAll<ITask>('tasks', { include: 'subtasks' });
+  /** Every task (of one project, when given), with its subtasks. */
+  listTasks(projectId?: string): Promise<ITask[]> {
+    return listAll<ITask>('tasks', {
+      include: 'subtasks',
+      ...(projectId ? { projectId } : {})
+    });
   },
 
   createTask(task: INewTask): Promise<ITask> {
@@ -77,24 +95,43 @@ export const MaestroAPI = {
     });
   },
 
-  /** Change a task; with `version` the change is refused (412) when someone else moved it on. */
+  /**
+   * Change a task; with `version` the change is refused (412) when someone else moved it on.
+   * `force` starts or completes it even though its dependencies are unmet.
+   */
   updateTask(
     id: string,
     changes: ITaskChanges,
-    version?: number
+    version?: number,
+    force = false
   ): Promise<ITask> {
     return requestAPI<ITask>(`tasks/${id}`, {
       method: 'PATCH',
-      body: changes,
+      body: force ? { ...changes, force } : changes,
       headers: version === undefined ? {} : { 'If-Match': String(version) }
     });
   },
 
-  completeTask(id: string): Promise<ITask> {
+  completeTask(id: string, force = false): Promise<ITask> {
     return requestAPI<ITask>(`tasks/${id}/complete`, {
+      method: 'POST',
+      body: force ? { force } : {}
+    });
+  },
+
+  /** Give a claimed task back (it returns to `todo` if it was in progress). */
+  releaseTask(id: string): Promise<ITask> {
+    return requestAPI<ITask>(`tasks/${id}/release`, {
       method: 'POST',
       body: {}
     });
+  },
+
+  /** A task's timeline, oldest first. */
+  async taskTimeline(id: string): Promise<ITimelineEntry[]> {
+    return (
+      await requestAPI<ICollection<ITimelineEntry>>(`tasks/${id}/timeline`)
+    ).items;
   },
 
   blockTask(id: string, reason: string): Promise<ITask> {
@@ -139,11 +176,23 @@ export const MaestroAPI = {
     });
   },
 
+  /** Type `text` into the session's terminal, then Enter when `submit`. */
+  sendInput(id: string, text: string, submit = true): Promise<ISession> {
+    return requestAPI<ISession>(`sessions/${id}/input`, {
+      method: 'POST',
+      body: { text, submit }
+    });
+  },
+
   stopSession(id: string): Promise<ISession> {
     return requestAPI<ISession>(`sessions/${id}/stop`, {
       method: 'POST',
       body: {}
     });
+  },
+
+  async listProjects(): Promise<IProject[]> {
+    return (await requestAPI<ICollection<IProject>>('projects')).items;
   },
 
   status(): Promise<IServerStatus> {

@@ -23,13 +23,17 @@ export class MaestroRequestError extends Error {
     this.name = 'MaestroRequestError';
   }
 
-  /** The message with the fields a validation error names, for people. */
+  /**
+   * The message with the fields a validation error names, for people; a field the message
+   * already names (the server's summary does) is not said twice.
+   */
   describe(): string {
     const errors: Array<{ field?: string; message?: string }> =
       this.details?.errors ?? [];
     const fields = errors
       .filter(error => error.field || error.message)
-      .map(error => [error.field, error.message].filter(Boolean).join(': '));
+      .map(error => [error.field, error.message].filter(Boolean).join(': '))
+      .filter(field => !this.message.includes(field));
     return fields.length
       ? `${this.message} (${fields.join('; ')})`
       : this.message;

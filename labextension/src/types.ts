@@ -8,8 +8,19 @@ import {
   Role,
   SessionStatus,
   SpawnSource,
-  TaskStatus
+  TaskStatus,
+  TimelineKind
 } from './vocabulary';
+
+export interface IProject {
+  id: string;
+  name: string;
+  workingDir: string | null;
+  description: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
 
 export interface ISubtask {
   id: string;
@@ -36,6 +47,9 @@ export interface ITask {
   dependencies?: string[];
   labels?: string[];
   sessionIds: string[];
+  /** The session that holds the task (`tasks/claim`), and since when. */
+  claimedBy?: string | null;
+  claimedAt?: string | null;
   subtaskCount?: number;
   subtasksCompleted?: number;
   createdAt: string;
@@ -55,11 +69,31 @@ export interface ISession {
   role: Role;
   agent: string;
   status: SessionStatus;
-  terminalName: string;
+  /** Null for an agent registered from outside, which Maestro cannot type into. */
+  terminalName: string | null;
   spawnSource?: SpawnSource;
   createdAt: string;
   endedAt?: string | null;
   version: number;
+}
+
+/** One line of a task's timeline: who (a session, a person) said what, and when. */
+export interface ITimelineEntry {
+  id: string;
+  taskId: string;
+  sessionId: string | null;
+  kind: TimelineKind;
+  message: string;
+  /** The session id when written from inside a session, else the Jupyter user's name. */
+  actor?: string | null;
+  at: string;
+}
+
+/** A dependency that still holds a task back, as a 409 `dependencies_unmet` names it. */
+export interface IDependency {
+  id: string;
+  title: string;
+  status: TaskStatus;
 }
 
 export interface ICollection<T> {

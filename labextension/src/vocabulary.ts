@@ -72,7 +72,10 @@ export const ENDED_SESSION_STATUSES: readonly SessionStatus[] = [
 ];
 /** A dependency in one of these no longer holds back the tasks that depend on it (a cancelled
  * one counts as met: nothing will ever complete it). */
-export const RESOLVED_TASK_STATUSES: readonly TaskStatus[] = ['completed', 'cancelled'];
+export const RESOLVED_TASK_STATUSES: readonly TaskStatus[] = [
+  'completed',
+  'cancelled'
+];
 
 /** Most urgent first, for sorting. */
 export const PRIORITY_RANK: Readonly<Record<Priority, number>> = {

@@ -23,6 +23,13 @@ TEST_AGENT_SCRIPT = (
     'echo hi; echo "$MAESTRO_SESSION_ID $(stty size)" >> "$MAESTRO_E2E_AGENT_LOG"; sleep 60'
 )
 
+# An agent that reads one line from its terminal, as an agent reads a prompt, and writes it to
+# `<agent log>.<session id>.input`, where the tests read what the Send field delivered.
+READER_AGENT_SCRIPT = (
+    'read line; printf "%s\\n" "$line" > "$MAESTRO_E2E_AGENT_LOG.$MAESTRO_SESSION_ID.input";'
+    " sleep 100"
+)
+
 
 NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
 
@@ -87,7 +94,10 @@ class LabServer:
             "IdentityProvider": {"token": self.token},
             "LabApp": {"expose_app_in_browser": True},
             "Maestro": {
-                "agents": {"test": {"argv": ["sh", "-c", TEST_AGENT_SCRIPT]}},
+                "agents": {
+                    "test": {"argv": ["sh", "-c", TEST_AGENT_SCRIPT]},
+                    "reader": {"argv": ["sh", "-c", READER_AGENT_SCRIPT]},
+                },
                 "default_agent": "test",
                 **self.maestro_config,
             },
@@ -139,8 +149,9 @@ class LabServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-8000:] if self.log_path.exists() else ""
 
-    def lab_url(self, workspace: str) -> str:
-        return f"{self.url}lab/workspaces/{workspace}?reset&token={self.token}"
+    def lab_url(self, workspace: str, reset: bool = True) -> str:
+        """The workspace's page; `reset` starts it afresh, else it is restored as it was left."""
+        return f"{self.url}lab/workspaces/{workspace}?{'reset&' if reset else ''}token={self.token}"
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         """A JSON request with the token; raises ApiError on an error status."""
@@ -165,6 +176,11 @@ class LabServer:
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
         return self.call(method, f"maestro/api/{path}", body)
+
+    def agent_input(self, session_id: str) -> str | None:
+        """The line the reader agent of a session read from its terminal, once it read one."""
+        path = self.agent_log.with_name(f"{self.agent_log.name}.{session_id}.input")
+        return path.read_text() if path.exists() else None
 
     def agent_runs(self) -> dict[str, tuple[int, int]]:
         """{session id: (rows, cols) of its terminal when the agent started}."""

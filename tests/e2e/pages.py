@@ -35,11 +35,16 @@ class LabPage:
         self.page = page
         self.server = server
 
-    def open(self, workspace: str) -> LabPage:
-        self.page.goto(self.server.lab_url(workspace))
+    def open(self, workspace: str, reset: bool = True) -> LabPage:
+        self.page.goto(self.server.lab_url(workspace, reset))
         self.page.wait_for_selector("#jp-main-dock-panel")
         self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell")
         self.page.wait_for_selector(PANEL_TAB)
+        # Lab restores the workspace's layout (an open sidebar panel, say) after it starts; a
+        # reset clears the workspace's state, then drops `reset` from the address.
+        self.page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+        if reset:
+            self.page.wait_for_function("() => !/[?&]reset/.test(location.search)")
         return self
 
     def open_panel(self) -> Any:
@@ -53,6 +58,13 @@ class LabPage:
         """The events socket is connected (the panel's indicator says so)."""
         self.open_panel()
         self.page.wait_for_selector(".maestro-Connection.maestro-mod-live", timeout=timeout)
+
+    def saved_workspace_state(self, workspace: str, key: str) -> Any:
+        """What the server holds for `key` in the workspace's saved state. Lab saves it on an
+        animation frame, which headless Chromium draws only when something asks for one."""
+        self.page.evaluate("() => new Promise(done => requestAnimationFrame(done))")
+        saved = self.server.call("GET", f"lab/api/workspaces/{workspace}")
+        return saved["data"].get(key)
 
     def session_tab(self, session_id: str) -> Any:
         return self.page.locator(

@@ -50,8 +50,7 @@ def test_the_board_draws_in_lab_follows_changes_and_its_buttons_act(
     expect = pytest.importorskip("playwright.sync_api").expect
     page = context.new_page()
     page.goto(
-        f"{lab_server.url}lab/workspaces/{workspace}/tree/{NOTEBOOK}"
-        f"?reset&token={lab_server.token}"
+        f"{lab_server.url}lab/workspaces/{workspace}/tree/{NOTEBOOK}?reset&token={lab_server.token}"
     )
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-cell")
     page.wait_for_function(

@@ -1,6 +1,7 @@
 /**
  * A task's edit form (title, description, priority, status). It is sent with the version the
  * person started from, so someone else's change in between is refused (412), not overwritten.
+ * Starting or completing it while its dependencies are unmet is refused with a Force offer.
  */
 
 import * as React from 'react';
@@ -8,7 +9,7 @@ import * as React from 'react';
 import { BoardModel } from '../model/boardModel';
 import { ITask } from '../types';
 import { Priority, TASK_STATUS_TITLES, TaskStatus } from '../vocabulary';
-import { attempt } from './attempt';
+import { attemptForcible } from './attempt';
 import { BOARD_STATUS_ORDER } from './statusOrder';
 import { PrioritySelect } from './PrioritySelect';
 
@@ -33,8 +34,12 @@ export function EditTaskForm(props: {
       ...(status !== task.status ? { status } : {})
     };
     if (
-      await attempt('Saving the task', () =>
-        props.model.updateTask(task.id, changes, baseVersion)
+      await attemptForcible(
+        props.model,
+        'Saving the task',
+        force =>
+          props.model.updateTask(task.id, changes, baseVersion, { force }),
+        props.onDone
       )
     ) {
       props.onDone();

@@ -6,6 +6,7 @@
 import * as React from 'react';
 
 import { BoardModel } from '../model/boardModel';
+import { TASK_STATUSES } from '../vocabulary';
 
 export function LoadNotice(props: { model: BoardModel }): JSX.Element | null {
   const { model } = props;
@@ -40,8 +41,17 @@ export function LoadNotice(props: { model: BoardModel }): JSX.Element | null {
   if (!model.isLoaded) {
     return <div className="maestro-Empty">Loading…</div>;
   }
-  if (model.state.tasks.size === 0) {
+  const project = model.project;
+  if (!project && model.state.tasks.size === 0) {
     return <div className="maestro-Empty">No tasks yet.</div>;
+  }
+  if (
+    project &&
+    TASK_STATUSES.every(
+      status => !model.state.taskIdsWithStatus(status, project.id).length
+    )
+  ) {
+    return <div className="maestro-Empty">No tasks in {project.name} yet.</div>;
   }
   return null;
 }

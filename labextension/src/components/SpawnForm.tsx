@@ -1,11 +1,14 @@
-/** Spawn a session for a task: its role and agent (the server's agents are suggested). */
+/**
+ * Spawn a session for a task: its role and agent (the server's agents are suggested). A task
+ * with unmet dependencies, or held by a live session, is refused with a Force offer.
+ */
 
 import * as React from 'react';
 
 import { BoardModel } from '../model/boardModel';
 import { ITask } from '../types';
 import { ROLES, Role } from '../vocabulary';
-import { attempt } from './attempt';
+import { attemptForcible } from './attempt';
 
 export function SpawnForm(props: {
   task: ITask;
@@ -20,8 +23,12 @@ export function SpawnForm(props: {
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
     setBusy(true);
-    const spawned = await attempt('Spawning a session', () =>
-      model.spawn({ taskIds: [task.id], role, agent: agent.trim() })
+    const spawned = await attemptForcible(
+      model,
+      'Spawning a session',
+      force =>
+        model.spawn({ taskIds: [task.id], role, agent: agent.trim(), force }),
+      props.onDone
     );
     setBusy(false);
     if (spawned) {

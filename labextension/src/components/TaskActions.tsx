@@ -1,4 +1,7 @@
-/** A task's actions: Edit, and while it is open Complete, Block (asks why) and Spawn session. */
+/**
+ * A task's actions: Edit, and while it is open Complete (Force offered when its dependencies
+ * are unmet), Block (asks why) and Spawn session.
+ */
 
 import { InputDialog } from '@jupyterlab/apputils';
 import * as React from 'react';
@@ -6,7 +9,7 @@ import * as React from 'react';
 import { BoardModel } from '../model/boardModel';
 import { isClosed } from '../model/boardState';
 import { ITask } from '../types';
-import { attempt } from './attempt';
+import { attempt, attemptForcible } from './attempt';
 
 /** Ask what the task waits for and block it; a refused reason is offered again as typed. */
 async function askReasonAndBlock(
@@ -51,8 +54,8 @@ export function TaskActions(props: {
           <button
             className="maestro-LinkButton"
             onClick={() =>
-              void attempt('Completing the task', () =>
-                model.completeTask(task.id)
+              void attemptForcible(model, 'Completing the task', force =>
+                model.completeTask(task.id, { force })
               )
             }
           >

@@ -1,10 +1,16 @@
-/** A task's first lines: priority, title (description on hover), subtasks done, why blocked. */
+/**
+ * A task's first lines: priority, title (description on hover), "waiting" while dependencies
+ * hold it back, subtasks done, why blocked.
+ */
 
 import * as React from 'react';
 
 import { ITaskEntry } from '../model/boardState';
 
-export function TaskHeader(props: { entry: ITaskEntry }): JSX.Element {
+export function TaskHeader(props: {
+  entry: ITaskEntry;
+  waiting: boolean;
+}): JSX.Element {
   const { task, subtasks } = props.entry;
   const done = subtasks.filter(subtask => subtask.completed).length;
   return (
@@ -16,6 +22,14 @@ export function TaskHeader(props: { entry: ITaskEntry }): JSX.Element {
         <span className="maestro-TaskTitle" title={task.description}>
           {task.title}
         </span>
+        {props.waiting && (
+          <span
+            className="maestro-Badge maestro-mod-waiting"
+            title="Its dependencies are not completed yet"
+          >
+            waiting
+          </span>
+        )}
         {subtasks.length > 0 && (
           <span className="maestro-Count">
             {done}/{subtasks.length}

@@ -1,7 +1,8 @@
 /**
  * The board's model: the indexed rows, loaded once and then kept current by the event stream
- * (and reloaded after a reconnect), never by polling; and every change the board can make.
- * Components read `state` and call these actions; none of them calls the API itself.
+ * (and reloaded after a reconnect), never by polling; the project the board shows; and every
+ * change the board can make. Components read `state` and call these actions; none of them
+ * calls the API itself.
  */
 
 import { Notification } from '@jupyterlab/apputils';
@@ -9,7 +10,14 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { INewTask, IServerStatus, ITaskChanges, MaestroAPI } from '../api';
 import { MaestroRequestError } from '../request';
-import { IMaestroEvent, ISession, ISubtask, ITask } from '../types';
+import {
+  IMaestroEvent,
+  IProject,
+  ISession,
+  ISubtask,
+  ITask,
+  ITimelineEntry
+} from '../types';
 import { Role } from '../vocabulary';
 import { BoardState, IBoardState } from './boardState';
 
@@ -27,14 +35,26 @@ export interface IStoreFault {
 }
 
 export interface ISpawnRequestOptions {
+  /** Empty: the agent claims the next ready task of the project (default: the picked one). */
   taskIds: string[];
   role: Role;
   /** The server's default agent when empty. */
   agent?: string;
+  projectId?: string;
+  /** Spawn even for tasks with unmet dependencies or held by a live session. */
+  force?: boolean;
 }
 
-type RowKind = 'task' | 'subtask' | 'session';
-const ROW_KINDS: readonly string[] = ['task', 'subtask', 'session'];
+/** `force: true` overrides a refusal for unmet dependencies (and leaves a timeline entry). */
+export interface IForceOption {
+  force?: boolean;
+}
+
+type RowKind = 'task' | 'subtask' | 'session' | 'project';
+const ROW_KINDS: readonly string[] = ['task', 'subtask', 'session', 'project'];
+
+/** How many task timelines are read at once when cards come into view. */
+const TIMELINE_READS = 4;
 
 function storeFaultOf(error: unknown): IStoreFault | null {
   return error instanceof MaestroRequestError &&
@@ -77,6 +97,22 @@ export class BoardModel {
     return this._storeFault;
   }
 
+  /** The project the board shows, and new tasks and spawns go to; null for all projects. */
+  get projectId(): string | null {
+    return this._projectId;
+  }
+
+  get project(): IProject | null {
+    return this._projectId
+      ? (this._state.projects.get(this._projectId) ?? null)
+      : null;
+  }
+
+  /** Emits the picked project when it changes (a person's pick, or a deleted project). */
+  get projectChanged(): ISignal<this, string | null> {
+    return this._projectChanged;
+  }
+
   get isConnected(): boolean {
     return this._isConnected;
   }
@@ -108,11 +144,20 @@ export class BoardModel {
 
   applyEvent(event: IMaestroEvent): void {
     if (event.event === 'store:imported') {
-      void this.reload(); // a whole store arrived: reading it beats replaying it
+      // A whole store arrived: reading it beats replaying it.
+      this._state.clearTimeline();
+      this._timelineRead.clear();
+      void this.reload();
       return;
     }
     const [kind, action] = event.event.split(':') as [RowKind, string];
     const data = event.data;
+    if (event.event === 'timeline:created') {
+      if (data?.taskId && this._state.putTimelineEntries(data.taskId, [data])) {
+        this._changed.emit();
+      }
+      return;
+    }
     if (!data?.id || !ROW_KINDS.includes(kind)) {
       return;
     }
@@ -131,29 +176,72 @@ export class BoardModel {
     }
   }
 
+  /** Show one project (null: all); new tasks and spawns without a task go to it. */
+  setProject(projectId: string | null): void {
+    if (projectId && this._isLoaded && !this._state.projects.has(projectId)) {
+      projectId = null; // a remembered pick whose project was deleted since
+    }
+    if (projectId === this._projectId) {
+      return;
+    }
+    this._projectId = projectId;
+    this._projectChanged.emit(projectId);
+    this._changed.emit();
+  }
+
+  /**
+   * Read a task's latest timeline entries, once (events keep them current after that). Cards
+   * ask when they come into view, so a board of thousands reads only what is looked at.
+   */
+  loadRecentEntries(taskId: string): void {
+    if (this._timelineRead.has(taskId)) {
+      return;
+    }
+    this._timelineRead.add(taskId);
+    this._timelineQueue.push(taskId);
+    this._readTimelines();
+  }
+
+  /** A new task goes to the picked project unless it names one. */
   async createTask(task: INewTask): Promise<ITask> {
+    const projectId = task.projectId ?? this._projectId ?? undefined;
     return this._keep(
       'task',
-      await this._call(() => MaestroAPI.createTask(task))
+      await this._call(() => MaestroAPI.createTask({ ...task, projectId }))
     );
   }
 
-  /** With `version`, a change someone else made meanwhile makes this one fail (412). */
+  /**
+   * With `version`, a change someone else made meanwhile makes this one fail (412). Starting
+   * or completing a task whose dependencies are unmet is refused (409 `dependencies_unmet`)
+   * unless `force`.
+   */
   async updateTask(
     id: string,
     changes: ITaskChanges,
-    version?: number
+    version?: number,
+    options: IForceOption = {}
   ): Promise<ITask> {
     return this._keep(
       'task',
-      await this._call(() => MaestroAPI.updateTask(id, changes, version))
+      await this._call(() =>
+        MaestroAPI.updateTask(id, changes, version, options.force)
+      )
     );
   }
 
-  async completeTask(id: string): Promise<ITask> {
+  async completeTask(id: string, options: IForceOption = {}): Promise<ITask> {
     return this._keep(
       'task',
-      await this._call(() => MaestroAPI.completeTask(id))
+      await this._call(() => MaestroAPI.completeTask(id, options.force))
+    );
+  }
+
+  /** Take the task back from the session that holds it. */
+  async releaseTask(id: string): Promise<ITask> {
+    return this._keep(
+      'task',
+      await this._call(() => MaestroAPI.releaseTask(id))
     );
   }
 
@@ -184,15 +272,23 @@ export class BoardModel {
     );
   }
 
-  /** Spawn a session sized to the main area, and bring its tab forward. */
+  /**
+   * Spawn a session sized to the main area, and bring its tab forward. A spawn for tasks goes
+   * to their project; one without a task, to the picked project.
+   */
   async spawn(options: ISpawnRequestOptions): Promise<ISession> {
+    const projectId =
+      options.projectId ??
+      (options.taskIds.length ? undefined : (this._projectId ?? undefined));
     const session = this._keep(
       'session',
       await this._call(() =>
         MaestroAPI.spawnSession({
           taskIds: options.taskIds,
+          projectId,
           role: options.role,
           agent: options.agent || undefined,
+          force: options.force || undefined,
           ...this._options.terminalSize()
         })
       )
@@ -202,6 +298,14 @@ export class BoardModel {
     });
     await this._options.openSession(session, true);
     return session;
+  }
+
+  /** Type a message into a session's terminal and press Enter, as a person would. */
+  async sendInput(sessionId: string, text: string): Promise<ISession> {
+    return this._keep(
+      'session',
+      await this._call(() => MaestroAPI.sendInput(sessionId, text))
+    );
   }
 
   async stopSession(id: string): Promise<ISession> {
@@ -222,9 +326,10 @@ export class BoardModel {
     const during = { touched: new Set<string>(), deleted: new Set<string>() };
     this._during = during;
     try {
-      const [tasks, sessions, status] = await Promise.all([
+      const [tasks, sessions, projects, status] = await Promise.all([
         MaestroAPI.listTasks(),
         MaestroAPI.listSessions(),
+        MaestroAPI.listProjects(),
         // An older server may not describe itself; a store that cannot be used still says why.
         MaestroAPI.status().catch(error => {
           if (storeFaultOf(error)) {
@@ -235,8 +340,9 @@ export class BoardModel {
       ]);
       this._agents = Array.isArray(status.agents) ? status.agents : [];
       this._defaultAgent = status.defaultAgent ?? '';
-      this._state.replace({ tasks, sessions }, during);
+      this._state.replace({ tasks, sessions, projects }, during);
       this._isLoaded = true;
+      this._forgetVanishedProject();
       this._loadError = null;
       this._storeFault = null;
     } catch (error) {
@@ -288,6 +394,8 @@ export class BoardModel {
         return this._state.putTask(row);
       case 'subtask':
         return this._state.putSubtask(row);
+      case 'project':
+        return this._state.putProject(row);
       default:
         return this._state.putSession(row);
     }
@@ -299,8 +407,45 @@ export class BoardModel {
         return this._state.removeTask(id);
       case 'subtask':
         return this._state.removeSubtask(id);
+      case 'project':
+        this._state.removeProject(id);
+        return this._forgetVanishedProject();
       default:
         return this._state.removeSession(id);
+    }
+  }
+
+  /** A picked project that no longer exists gives way to all projects. */
+  private _forgetVanishedProject(): void {
+    if (this._projectId && !this._state.projects.has(this._projectId)) {
+      this.setProject(null);
+    }
+  }
+
+  /** Read queued timelines a few at a time; a failed read may be asked for again. */
+  private _readTimelines(): void {
+    while (this._timelineReads < TIMELINE_READS && this._timelineQueue.length) {
+      const taskId = this._timelineQueue.shift()!;
+      this._timelineReads++;
+      this._call(() => MaestroAPI.taskTimeline(taskId))
+        .then((entries: ITimelineEntry[]) => {
+          if (this._state.putTimelineEntries(taskId, entries)) {
+            this._changed.emit();
+          }
+        })
+        .catch(error => {
+          this._timelineRead.delete(taskId);
+          if (!(error instanceof MaestroRequestError && error.status === 404)) {
+            console.warn(
+              `Maestro: cannot read the timeline of ${taskId}`,
+              error
+            );
+          }
+        })
+        .finally(() => {
+          this._timelineReads--;
+          this._readTimelines();
+        });
     }
   }
 
@@ -315,4 +460,10 @@ export class BoardModel {
   private _loading: Promise<void> | null = null;
   private _loadAgain = false;
   private _during: { touched: Set<string>; deleted: Set<string> } | null = null;
+  private _projectId: string | null = null;
+  private _projectChanged = new Signal<this, string | null>(this);
+  /** Tasks whose timeline was read (or is queued): read once, then kept by events. */
+  private _timelineRead = new Set<string>();
+  private _timelineQueue: string[] = [];
+  private _timelineReads = 0;
 }

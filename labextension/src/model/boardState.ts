@@ -1,22 +1,48 @@
 /**
  * The board's rows, indexed so that one event touches one entry: tasks by id, subtasks and
- * sessions by id and by task. Each task's view (`ITaskEntry`) is rebuilt only when one of its
+ * sessions by id and by task, claims by session, dependents by dependency, and each task's
+ * latest timeline entries. Each task's view (`ITaskEntry`) is rebuilt only when one of its
  * rows changes and is otherwise the same object, so a memoised card re-renders only when it
  * must, and a virtualised list can ask for the entries it shows.
  */
 
-import { ISession, ISubtask, ITask } from '../types';
+import {
+  IDependency,
+  IProject,
+  ISession,
+  ISubtask,
+  ITask,
+  ITimelineEntry
+} from '../types';
 import {
   ENDED_SESSION_STATUSES,
   PRIORITY_RANK,
+  RESOLVED_TASK_STATUSES,
   TaskStatus
 } from '../vocabulary';
 
-/** A task with its subtasks (by position) and its sessions (oldest first). */
+/** How many of a task's latest timeline entries the board keeps. */
+export const RECENT_ENTRIES = 10;
+
+/** Who holds a claimed task: its session, when the board has it, else only its id. */
+export interface IClaim {
+  readonly sessionId: string;
+  readonly session?: ISession;
+  readonly at?: string | null;
+}
+
+/** A task with everything its card shows. */
 export interface ITaskEntry {
   readonly task: ITask;
+  /** By position. */
   readonly subtasks: readonly ISubtask[];
+  /** Oldest first. */
   readonly sessions: readonly ISession[];
+  readonly claim: IClaim | null;
+  /** The dependencies not yet completed or cancelled: while any, the task waits. */
+  readonly unmetDependencies: readonly IDependency[];
+  /** The latest timeline entries the board has seen or read, oldest first. */
+  readonly recentEntries: readonly ITimelineEntry[];
 }
 
 interface IVersioned {
@@ -43,6 +69,17 @@ function byPriorityThenAge(a: ITask, b: ITask): number {
   return rank || a.createdAt.localeCompare(b.createdAt);
 }
 
+function byTime(a: ITimelineEntry, b: ITimelineEntry): number {
+  return a.at.localeCompare(b.at) || a.id.localeCompare(b.id);
+}
+
+function sameList(
+  a: readonly string[] = [],
+  b: readonly string[] = []
+): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
+}
+
 function addTo(index: Map<string, Set<string>>, key: string, id: string): void {
   let ids = index.get(key);
   if (!ids) {
@@ -63,16 +100,30 @@ function removeFrom(
   }
 }
 
+/** The key of a project filter in the caches: '' for every project. */
+function filterKey(projectId: string | null): string {
+  return projectId ?? '';
+}
+
 /** What the board reads; only the model changes it. */
 export interface IBoardState {
   readonly tasks: ReadonlyMap<string, ITask>;
   readonly subtasks: ReadonlyMap<string, ISubtask>;
   readonly sessions: ReadonlyMap<string, ISession>;
+  readonly projects: ReadonlyMap<string, IProject>;
   entry(taskId: string): ITaskEntry | undefined;
-  /** The ids of the tasks in a status, most urgent first, then oldest first. */
-  taskIdsWithStatus(status: TaskStatus): readonly string[];
-  /** The sessions that have not ended, newest first. */
-  activeSessions(): readonly ISession[];
+  /**
+   * The ids of the tasks in a status (of one project, or of all with null), most urgent
+   * first, then oldest first.
+   */
+  taskIdsWithStatus(
+    status: TaskStatus,
+    projectId?: string | null
+  ): readonly string[];
+  /** The sessions that have not ended (of one project, or of all with null), newest first. */
+  activeSessions(projectId?: string | null): readonly ISession[];
+  /** The projects, oldest first (the server's order). */
+  projectList(): readonly IProject[];
 }
 
 export class BoardState implements IBoardState {
@@ -86,6 +137,10 @@ export class BoardState implements IBoardState {
 
   get sessions(): ReadonlyMap<string, ISession> {
     return this._sessions;
+  }
+
+  get projects(): ReadonlyMap<string, IProject> {
+    return this._projects;
   }
 
   entry(taskId: string): ITaskEntry | undefined {
@@ -102,41 +157,76 @@ export class BoardState implements IBoardState {
         ),
         sessions: this._rows(this._sessions, this._sessionsByTask, taskId).sort(
           (a, b) => a.createdAt.localeCompare(b.createdAt)
-        )
+        ),
+        claim: task.claimedBy
+          ? {
+              sessionId: task.claimedBy,
+              session: this._sessions.get(task.claimedBy),
+              at: task.claimedAt
+            }
+          : null,
+        unmetDependencies: this._unmetDependencies(task),
+        recentEntries: this._timeline.get(taskId) ?? []
       };
       this._entries.set(taskId, entry);
     }
     return entry;
   }
 
-  taskIdsWithStatus(status: TaskStatus): readonly string[] {
-    if (!this._groups) {
-      const groups = new Map<TaskStatus, ITask[]>();
+  taskIdsWithStatus(
+    status: TaskStatus,
+    projectId: string | null = null
+  ): readonly string[] {
+    const key = filterKey(projectId);
+    let groups = this._groups.get(key);
+    if (!groups) {
+      const byStatus = new Map<TaskStatus, ITask[]>();
       for (const task of this._tasks.values()) {
-        const group = groups.get(task.status);
+        if (projectId !== null && task.projectId !== projectId) {
+          continue;
+        }
+        const group = byStatus.get(task.status);
         if (group) {
           group.push(task);
         } else {
-          groups.set(task.status, [task]);
+          byStatus.set(task.status, [task]);
         }
       }
-      this._groups = new Map(
-        [...groups].map(([key, tasks]) => [
-          key,
+      groups = new Map(
+        [...byStatus].map(([status, tasks]) => [
+          status,
           tasks.sort(byPriorityThenAge).map(task => task.id)
         ])
       );
+      this._groups.set(key, groups);
     }
-    return this._groups.get(status) ?? [];
+    return groups.get(status) ?? [];
   }
 
-  activeSessions(): readonly ISession[] {
-    if (!this._active) {
-      this._active = [...this._sessions.values()]
-        .filter(session => !isEnded(session))
+  activeSessions(projectId: string | null = null): readonly ISession[] {
+    const key = filterKey(projectId);
+    let active = this._active.get(key);
+    if (!active) {
+      active = [...this._sessions.values()]
+        .filter(
+          session =>
+            !isEnded(session) &&
+            (projectId === null || session.projectId === projectId)
+        )
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      this._active.set(key, active);
     }
-    return this._active;
+    return active;
+  }
+
+  projectList(): readonly IProject[] {
+    if (!this._projectList) {
+      this._projectList = [...this._projects.values()].sort(
+        (a, b) =>
+          a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
+      );
+    }
+    return this._projectList;
   }
 
   /** Keep a task (a copy carrying its subtasks keeps those too); false if it was older. */
@@ -155,24 +245,50 @@ export class BoardState implements IBoardState {
       !current ||
       current.status !== task.status ||
       current.priority !== task.priority ||
-      current.createdAt !== task.createdAt
+      current.createdAt !== task.createdAt ||
+      current.projectId !== task.projectId
     ) {
-      this._groups = null;
+      this._groups.clear();
+    }
+    if (current?.claimedBy !== task.claimedBy) {
+      this._unindexClaim(current);
+      if (task.claimedBy) {
+        addTo(this._claimsBySession, task.claimedBy, task.id);
+      }
+    }
+    if (!sameList(current?.dependencies, task.dependencies)) {
+      this._unindexDependencies(current);
+      for (const dependency of task.dependencies ?? []) {
+        addTo(this._dependents, dependency, task.id);
+      }
+    }
+    // What its dependents show of it: its title and whether it still holds them back.
+    if (
+      current &&
+      (current.status !== task.status || current.title !== task.title)
+    ) {
+      this._touch(this._dependents.get(task.id));
     }
     return true;
   }
 
   removeTask(id: string): void {
-    if (!this._tasks.delete(id)) {
+    const task = this._tasks.get(id);
+    if (!task) {
       return;
     }
+    this._tasks.delete(id);
     for (const subtaskId of this._subtasksByTask.get(id) ?? []) {
       this._subtasks.delete(subtaskId);
     }
     this._subtasksByTask.delete(id);
     this._sessionsByTask.delete(id);
+    this._unindexClaim(task);
+    this._unindexDependencies(task);
+    this._touch(this._dependents.get(id));
+    this._timeline.delete(id);
     this._entries.delete(id);
-    this._groups = null;
+    this._groups.clear();
   }
 
   putSubtask(subtask: ISubtask, options: { force?: boolean } = {}): boolean {
@@ -206,7 +322,8 @@ export class BoardState implements IBoardState {
       addTo(this._sessionsByTask, taskId, session.id);
       this._entries.delete(taskId);
     }
-    this._active = null;
+    this._touch(this._claimsBySession.get(session.id));
+    this._active.clear();
     return true;
   }
 
@@ -215,8 +332,54 @@ export class BoardState implements IBoardState {
     if (session) {
       this._sessions.delete(id);
       this._unindexSession(session);
-      this._active = null;
+      this._touch(this._claimsBySession.get(id));
+      this._active.clear();
     }
+  }
+
+  putProject(project: IProject, options: { force?: boolean } = {}): boolean {
+    if (!options.force && !isNewer(this._projects.get(project.id), project)) {
+      return false;
+    }
+    this._projects.set(project.id, project);
+    this._projectList = null;
+    return true;
+  }
+
+  removeProject(id: string): void {
+    if (this._projects.delete(id)) {
+      this._projectList = null;
+    }
+  }
+
+  /**
+   * Keep timeline entries of one task (an event's, or a read of its timeline): the latest
+   * `RECENT_ENTRIES`, each once. False when none of them was new.
+   */
+  putTimelineEntries(
+    taskId: string,
+    entries: readonly ITimelineEntry[]
+  ): boolean {
+    const kept = this._timeline.get(taskId) ?? [];
+    const known = new Set(kept.map(entry => entry.id));
+    const added = entries.filter(
+      entry => entry.taskId === taskId && !known.has(entry.id)
+    );
+    if (!added.length) {
+      return false;
+    }
+    const merged = [...kept, ...added].sort(byTime).slice(-RECENT_ENTRIES);
+    if (
+      sameList(
+        merged.map(entry => entry.id),
+        kept.map(entry => entry.id)
+      )
+    ) {
+      return false; // all older than what is kept
+    }
+    this._timeline.set(taskId, merged);
+    this._entries.delete(taskId);
+    return true;
   }
 
   /**
@@ -224,7 +387,7 @@ export class BoardState implements IBoardState {
    * rows an event deleted stay deleted, and rows the load does not have are dropped.
    */
   replace(
-    loaded: { tasks: ITask[]; sessions: ISession[] },
+    loaded: { tasks: ITask[]; sessions: ISession[]; projects: IProject[] },
     during: { touched: Set<string>; deleted: Set<string> }
   ): void {
     const { touched, deleted } = during;
@@ -233,6 +396,7 @@ export class BoardState implements IBoardState {
     const tasks = keep(loaded.tasks);
     const subtasks = keep(tasks.flatMap(task => task.subtasks ?? []));
     const sessions = keep(loaded.sessions);
+    const projects = keep(loaded.projects);
 
     const drop = (
       current: ReadonlyMap<string, unknown>,
@@ -249,6 +413,7 @@ export class BoardState implements IBoardState {
     drop(this._tasks, tasks, id => this.removeTask(id));
     drop(this._subtasks, subtasks, id => this.removeSubtask(id));
     drop(this._sessions, sessions, id => this.removeSession(id));
+    drop(this._projects, projects, id => this.removeProject(id));
 
     // A loaded row is the truth (its version may even be lower: a replaced database) unless
     // an event brought a newer copy during the load.
@@ -261,6 +426,29 @@ export class BoardState implements IBoardState {
     for (const session of sessions) {
       this.putSession(session, { force: !touched.has(session.id) });
     }
+    for (const project of projects) {
+      this.putProject(project, { force: !touched.has(project.id) });
+    }
+  }
+
+  /** Forget every timeline entry (a whole store was imported: they are read again). */
+  clearTimeline(): void {
+    for (const taskId of this._timeline.keys()) {
+      this._entries.delete(taskId);
+    }
+    this._timeline.clear();
+  }
+
+  private _unmetDependencies(task: ITask): IDependency[] {
+    const unmet: IDependency[] = [];
+    // An id the board does not know is a task deleted meanwhile (the server drops those).
+    for (const id of task.dependencies ?? []) {
+      const dependency = this._tasks.get(id);
+      if (dependency && !RESOLVED_TASK_STATUSES.includes(dependency.status)) {
+        unmet.push({ id, title: dependency.title, status: dependency.status });
+      }
+    }
+    return unmet;
   }
 
   private _rows<T>(
@@ -278,6 +466,13 @@ export class BoardState implements IBoardState {
     return found;
   }
 
+  /** Rebuild these tasks' entries when next asked for. */
+  private _touch(taskIds: Iterable<string> | undefined): void {
+    for (const taskId of taskIds ?? []) {
+      this._entries.delete(taskId);
+    }
+  }
+
   private _unindexSession(session: ISession | undefined): void {
     for (const taskId of session?.taskIds ?? []) {
       removeFrom(this._sessionsByTask, taskId, session!.id);
@@ -285,12 +480,32 @@ export class BoardState implements IBoardState {
     }
   }
 
+  private _unindexClaim(task: ITask | undefined): void {
+    if (task?.claimedBy) {
+      removeFrom(this._claimsBySession, task.claimedBy, task.id);
+    }
+  }
+
+  private _unindexDependencies(task: ITask | undefined): void {
+    for (const dependency of task?.dependencies ?? []) {
+      removeFrom(this._dependents, dependency, task!.id);
+    }
+  }
+
   private _tasks = new Map<string, ITask>();
   private _subtasks = new Map<string, ISubtask>();
   private _sessions = new Map<string, ISession>();
+  private _projects = new Map<string, IProject>();
   private _subtasksByTask = new Map<string, Set<string>>();
   private _sessionsByTask = new Map<string, Set<string>>();
+  /** Session id -> the tasks it holds. */
+  private _claimsBySession = new Map<string, Set<string>>();
+  /** Task id -> the tasks that depend on it. */
+  private _dependents = new Map<string, Set<string>>();
+  private _timeline = new Map<string, ITimelineEntry[]>();
   private _entries = new Map<string, ITaskEntry>();
-  private _groups: Map<TaskStatus, string[]> | null = null;
-  private _active: ISession[] | null = null;
+  /** Per project filter ('' for all): status -> task ids in board order. */
+  private _groups = new Map<string, Map<TaskStatus, string[]>>();
+  private _active = new Map<string, ISession[]>();
+  private _projectList: IProject[] | null = null;
 }

@@ -26,25 +26,32 @@ export namespace CommandIDs {
 
 const CATEGORY = 'Maestro';
 
-/** Ask which open task a session should work on (read afresh: it may be seconds old). */
-async function pickTask(): Promise<ITask | null> {
-  const tasks = (await MaestroAPI.listTasks()).filter(task => !isClosed(task));
-  if (!tasks.length) {
-    notifyError(
-      'Spawning a session',
-      new Error('there is no open task: create one first')
-    );
-    return null;
-  }
-  const labels = tasks.map(task => `${task.title} (${task.id})`);
+/** What a spawn is for: a task, or none (the agent then claims the project's next ready task). */
+type SpawnTarget = { task: ITask } | { task: null };
+
+/**
+ * Ask which open task of the picked project a session should work on (read afresh: the
+ * board may be seconds old), or none.
+ */
+async function pickTask(model: BoardModel): Promise<SpawnTarget | null> {
+  const projectId = model.projectId ?? undefined;
+  const tasks = (await MaestroAPI.listTasks(projectId)).filter(
+    task => !isClosed(task)
+  );
+  const where = model.project ? ` of ${model.project.name}` : '';
+  const noTask = `No task: the agent claims the next ready task${where}`;
+  const labels = [noTask, ...tasks.map(task => `${task.title} (${task.id})`)];
   const answer = await InputDialog.getItem({
     title: 'Spawn a session for…',
-    items: labels
+    items: labels,
+    current: tasks.length ? 1 : 0
   });
   if (!answer.button.accept || answer.value === null) {
     return null;
   }
-  return tasks[labels.indexOf(answer.value)] ?? null;
+  return answer.value === noTask
+    ? { task: null }
+    : { task: tasks[labels.indexOf(answer.value) - 1] ?? null };
 }
 
 export const commandsPlugin: JupyterFrontEndPlugin<void> = {
@@ -80,21 +87,25 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
 
     commands.addCommand(CommandIDs.spawnSession, {
       label: 'Spawn Maestro Session…',
-      caption: 'Start an agent session for a task (args: taskIds, role, agent)',
+      caption:
+        'Start an agent session for a task, or for none: it claims the next ready one ' +
+        '(args: taskIds, projectId, role, agent, force)',
       execute: async args => {
         try {
-          let taskIds = (args.taskIds as string[] | undefined) ?? [];
-          if (!taskIds.length) {
-            const task = await pickTask();
-            if (!task) {
+          let taskIds = args.taskIds as string[] | undefined;
+          if (!taskIds) {
+            const target = await pickTask(model);
+            if (!target) {
               return;
             }
-            taskIds = [task.id];
+            taskIds = target.task ? [target.task.id] : [];
           }
           return await model.spawn({
             taskIds,
+            projectId: args.projectId as string | undefined,
             role: (args.role as Role | undefined) ?? 'worker',
-            agent: args.agent as string | undefined
+            agent: args.agent as string | undefined,
+            force: args.force as boolean | undefined
           });
         } catch (error) {
           notifyError('Spawning a session', error);

@@ -1,12 +1,14 @@
 /**
  * The board's model, one per window: loaded at start, kept live by the event stream, reloaded
- * after each reconnect. The sidebar (and any other view of the board) reads it.
+ * after each reconnect. The sidebar (and any other view of the board) reads it. The project
+ * the board shows is remembered in Lab's state database (per workspace).
  */
 
 import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { IStateDB } from '@jupyterlab/statedb';
 
 import { BoardModel } from '../model/boardModel';
 import { mainAreaTerminalSize } from '../terminalSize';
@@ -17,18 +19,23 @@ import {
   IMaestroTerminalOpener
 } from '../tokens';
 
+const PLUGIN_ID = 'maestro-jupyter:board-model';
+const PROJECT_KEY = `${PLUGIN_ID}:project`;
+
 export const modelPlugin: JupyterFrontEndPlugin<BoardModel> = {
-  id: 'maestro-jupyter:board-model',
+  id: PLUGIN_ID,
   description:
     'The Maestro board: tasks, subtasks and sessions, and their actions.',
   autoStart: true,
   requires: [IMaestroEvents, IMaestroTerminalOpener, IMaestroTerminalFont],
+  optional: [IStateDB],
   provides: IMaestroBoardModel,
   activate: (
     app: JupyterFrontEnd,
     events: IMaestroEvents,
     opener: IMaestroTerminalOpener,
-    terminal: IMaestroTerminalFont
+    terminal: IMaestroTerminalFont,
+    state: IStateDB | null
   ): BoardModel => {
     const model = new BoardModel({
       openSession: (session, activate) => opener.open(session, { activate }),
@@ -45,6 +52,23 @@ export const modelPlugin: JupyterFrontEndPlugin<BoardModel> = {
       }
     });
     void model.reload();
+
+    if (state) {
+      model.projectChanged.connect((_, projectId) => {
+        void state.save(PROJECT_KEY, projectId);
+      });
+      // Read once Lab has restored its workspace; a pick made before that wins.
+      void app.restored
+        .then(() => state.fetch(PROJECT_KEY))
+        .then(saved => {
+          if (typeof saved === 'string' && model.projectId === null) {
+            model.setProject(saved);
+          }
+        })
+        .catch(error =>
+          console.warn('Maestro: cannot restore the picked project', error)
+        );
+    }
     return model;
   }
 };
