@@ -7,11 +7,11 @@ import subprocess
 from pathlib import Path
 
 
-def git(cwd: Path | str, *args: str) -> str:
+def git(cwd: Path | str, *args: str, check: bool = True) -> str:
     result = subprocess.run(
         ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
     )
-    assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"
+    assert result.returncode == 0 or not check, f"git {' '.join(args)}: {result.stderr}"
     return result.stdout
 
 

@@ -69,7 +69,7 @@ def _parse_listing(output: bytes) -> list[dict[str, Any]]:
     files: list[dict[str, Any]] = []
     index = 0
     while index < len(fields) and fields[index].startswith(":"):
-        _, old_mode, new_mode, old_blob, _new_blob, letters = fields[index].split(" ")
+        old_mode, new_mode, old_blob, _new_blob, letters = fields[index][1:].split(" ")
         renamed = letters[0] in "RC"
         old_path = fields[index + 1]
         path = fields[index + 2] if renamed else old_path

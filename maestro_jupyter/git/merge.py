@@ -84,7 +84,10 @@ def _refusal(result: Completed) -> tuple[str, list[str]]:
 async def _merge_branch(
     root: str, branch: str, base_branch: str, strategy: str, message: str
 ) -> None:
-    options = ["--squash"] if strategy == "squash" else ["--no-ff", "--no-edit"]
+    if strategy == "squash":
+        options = ["--squash"]
+    else:  # the message travels as one argv item: never read as an option
+        options = ["--no-ff", f"--message=Merge branch '{branch}'\n\n{message}"]
     result = await git(
         root,
         "merge",
@@ -129,7 +132,8 @@ async def merge(
 
     First, what is uncommitted in the session's worktree is committed with `message` (which
     names the session and its task; `worktreeCommit` is that commit or None). Then `merge`
-    makes a merge commit (`--no-ff`), `squash` one commit with `message`. `commit` is the base
+    makes a merge commit (`--no-ff`, "Merge branch '<branch>'" then `message`), `squash` one
+    commit with `message`. `commit` is the base
     branch's new HEAD (unchanged when the branch held nothing new).
 
     Refused, with nothing changed: Conflict when the main tree is not on `base_branch`, has
