@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from maestro_jupyter.errors import Conflict, MergeConflict, NotFound, ValidationFailed
-from maestro_jupyter.git import create_worktree, diff, discard, merge
+from maestro_jupyter.git import GitFailed, create_worktree, diff, discard, merge
 from tests.git_support import (
     branches,
     commit_all,
@@ -245,3 +245,49 @@ async def test_bad_requests_are_refused_before_anything_runs(repo: Path):
         await merge(repo, None, "maestro/x-sess_missing", "main", message="m")
     assert status(Path(made["worktree"])) == "?? x.txt\n"
     assert status(repo) == ""
+
+
+async def test_a_squash_of_changes_the_base_branch_has_already_commits_nothing(repo: Path):
+    made = await session(repo, "sess_same")
+    write(made["worktree"], {"same.txt": "same\n"})
+    write(repo, {"same.txt": "same\n"})
+    before = commit_all(repo, "the same change, made on main")
+
+    merged = await merge(
+        repo, made["worktree"], made["branch"], "main", strategy="squash", message="m"
+    )
+
+    assert merged["commit"] == before == head(repo)
+    assert status(repo) == ""
+    assert not (repo / ".git" / "SQUASH_MSG").exists()
+
+
+@pytest.mark.parametrize("strategy", ["merge", "squash"])
+async def test_a_commit_git_refuses_is_undone_and_reported(
+    repo: Path, strategy: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    made = await session(repo, f"sess_{strategy}")
+    write(made["worktree"], {"work.txt": "work\n"})
+    commit_all(made["worktree"], "the agent's commit")
+    # No identity anywhere: git refuses to write a commit in the main tree.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in (
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    git(repo, "config", "--unset", "user.name")
+    git(repo, "config", "--unset", "user.email")
+    git(repo, "config", "user.useConfigOnly", "true")
+    before = (head(repo), files_of(repo))
+
+    with pytest.raises(GitFailed) as refused:
+        await merge(repo, made["worktree"], made["branch"], "main", strategy=strategy, message="m")
+
+    assert refused.value.status == 409
+    assert (head(repo), files_of(repo), status(repo)) == (*before, "")
+    assert not (repo / ".git" / "MERGE_HEAD").exists()
+    assert not (repo / ".git" / "SQUASH_MSG").exists()

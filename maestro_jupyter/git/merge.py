@@ -19,7 +19,7 @@ from .repository import (
     require_clean,
     resolve_commit,
 )
-from .runner import Completed, git, repository_lock
+from .runner import Completed, GitFailed, git, repository_lock
 from .worktrees import check_maestro_branch, registered_worktrees
 
 STRATEGIES = ("merge", "squash")
@@ -81,6 +81,18 @@ def _refusal(result: Completed) -> tuple[str, list[str]]:
     return next((line for line in lines if re.match(r"(error|fatal): ", line)), fallback), files
 
 
+async def _commit_squash(root: str, message: str) -> None:
+    """Commit what `merge --squash` staged; undone when git refuses (no identity, a lock)."""
+    try:
+        if (await git(root, "diff", "--cached", "--quiet", check=False)).returncode == 0:
+            await _restore(root)  # the branch's changes are in the base branch already
+            return
+        await git(root, "commit", "--quiet", "--no-verify", "--file=-", input=message.encode())
+    except Conflict:
+        await _restore(root)
+        raise
+
+
 async def _merge_branch(
     root: str, branch: str, base_branch: str, strategy: str, message: str
 ) -> None:
@@ -98,13 +110,9 @@ async def _merge_branch(
         f"refs/heads/{branch}",
         check=False,
     )
-    if result.returncode == 0 and strategy == "squash":
-        try:
-            await git(root, "commit", "--quiet", "--no-verify", "--file=-", input=message.encode())
-        except Conflict:
-            await _restore(root)
-            raise
     if result.returncode == 0:
+        if strategy == "squash":
+            await _commit_squash(root, message)
         return
     conflicted = await _conflicted_files(root)
     await _restore(root)
@@ -115,7 +123,18 @@ async def _merge_branch(
             {"files": conflicted, "branch": branch, "baseBranch": base_branch},
         )
     reason, files = _refusal(result)
-    raise Conflict(f"git refused to merge {branch}: {reason}", {"files": files, "branch": branch})
+    raise GitFailed(
+        f"git refused to merge {branch}: {reason}",
+        {"files": files, "branch": branch, "stderr": result.stderr[-4000:]},
+    )
+
+
+async def _holds(root: str, head: str | None, tip: str) -> bool:
+    """Whether the commit `head` already contains `tip` (nothing left to merge)."""
+    if head is None:
+        return False
+    result = await git(root, "merge-base", "--is-ancestor", tip, head, check=False)
+    return result.returncode == 0
 
 
 async def merge(
@@ -133,12 +152,13 @@ async def merge(
     First, what is uncommitted in the session's worktree is committed with `message` (which
     names the session and its task; `worktreeCommit` is that commit or None). Then `merge`
     makes a merge commit (`--no-ff`, "Merge branch '<branch>'" then `message`), `squash` one
-    commit with `message`. `commit` is the base
-    branch's new HEAD (unchanged when the branch held nothing new).
+    commit with `message`. `commit` is the base branch's new HEAD (unchanged when the branch
+    held nothing new).
 
     Refused, with nothing changed: Conflict when the main tree is not on `base_branch`, has
     uncommitted changes to tracked files or is mid-merge/rebase (checked before the worktree is
-    committed), or git refuses (untracked files in the way: `details.files`); MergeConflict
+    committed); GitFailed when git refuses (untracked files in the way: `details.files`; no
+    identity to commit with), with the main tree restored; MergeConflict
     (`details.files`, the conflicting paths) after the merge has been undone.
     """
     if strategy not in STRATEGIES:
@@ -155,14 +175,9 @@ async def merge(
         worktree_commit = await _commit_worktree(
             root, str(worktree) if worktree else None, branch, message
         )
-        tip = await branch_commit(root, branch)
         head = await resolve_commit(root, "HEAD")
-        if (
-            head is not None
-            and (await git(root, "merge-base", "--is-ancestor", tip, head, check=False)).returncode
-            == 0
-        ):
-            commit = head  # nothing on the branch that the base branch lacks
+        if await _holds(root, head, await branch_commit(root, branch)):
+            commit = head
         else:
             await require_clean(root, base_branch, MAIN_TREE)  # still, just before we touch it
             await _merge_branch(root, branch, base_branch, strategy, message)

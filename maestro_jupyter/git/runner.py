@@ -70,8 +70,16 @@ def _environment(extra: Mapping[str, str] | None) -> dict[str, str]:
     return env
 
 
+def _subcommand(args: tuple[str, ...]) -> str:
+    """The git command run (`worktree`), past any `-c name=value` before it."""
+    index = 0
+    while index < len(args) - 1 and args[index] == "-c":
+        index += 2
+    return args[index] if index < len(args) else "git"
+
+
 def _failure(args: tuple[str, ...], message: str, stderr: str = "", code: int | None = None):
-    details: dict[str, object] = {"command": ["git", *args[:2]], "stderr": stderr[-4000:]}
+    details: dict[str, object] = {"command": ["git", _subcommand(args)], "stderr": stderr[-4000:]}
     if code is not None:
         details["exitCode"] = code
     return GitFailed(message, details)
@@ -84,7 +92,7 @@ def _summary(args: tuple[str, ...], stderr: str) -> str:
         if line.startswith(("fatal:", "error:")):
             reason = line.strip()
             break
-    return f"git {args[0]} failed: {reason}"
+    return f"git {_subcommand(args)} failed: {reason}"
 
 
 async def _start(cwd: str | Path, args: tuple[str, ...], env, stdin) -> asyncio.subprocess.Process:
@@ -128,7 +136,7 @@ async def git(
     except asyncio.TimeoutError:
         _kill(process)
         await process.wait()
-        raise _failure(args, f"git {args[0]} timed out after {timeout:.0f} s") from None
+        raise _failure(args, f"git {_subcommand(args)} timed out after {timeout:.0f} s") from None
     except BaseException:  # cancelled: leave no git process behind
         _kill(process)
         raise
@@ -168,7 +176,7 @@ async def git_capped(
         if not isinstance(exc, asyncio.TimeoutError):
             raise
         await process.wait()
-        raise _failure(args, f"git {args[0]} timed out after {timeout:.0f} s") from None
+        raise _failure(args, f"git {_subcommand(args)} timed out after {timeout:.0f} s") from None
     if not complete:
         errors.cancel()
         _kill(process)
