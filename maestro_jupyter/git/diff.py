@@ -24,7 +24,7 @@ MAX_FILE_BYTES = 1_000_000
 MAX_TOTAL_BYTES = 8_000_000
 """Inlined diffs and notebook diffs stop once they add up to this; the rest are summarised."""
 
-_STATUS = {"A": "added", "D": "deleted", "R": "renamed", "C": "added"}
+_STATUS = {"A": "added", "D": "deleted", "R": "renamed"}  # T (a type change), U: modified
 _NO_BLOB = "0" * 40
 _SNIFF = 8000  # git's own binary test: a NUL byte among the first 8000
 
@@ -70,7 +70,7 @@ def _parse_listing(output: bytes) -> list[dict[str, Any]]:
     index = 0
     while index < len(fields) and fields[index].startswith(":"):
         old_mode, new_mode, old_blob, _new_blob, letters = fields[index][1:].split(" ")
-        renamed = letters[0] in "RC"
+        renamed = letters[0] == "R"
         old_path = fields[index + 1]
         path = fields[index + 2] if renamed else old_path
         index += 3 if renamed else 2
@@ -170,6 +170,32 @@ async def _notebook(root: str, entry: dict[str, Any], readable: bool) -> tuple[A
     return await asyncio.to_thread(_notebook_diff, base, current)
 
 
+def _summary(
+    entry: dict[str, Any],
+    chunk: bytes | None,
+    facts: dict[str, tuple[int, bool]],
+    old_sizes: dict[str, int],
+    max_file_bytes: int,
+) -> dict[str, Any]:
+    """A file's wire entry, its diff not yet inlined."""
+    size, looks_binary = facts.get(entry["path"], (0, False))
+    too_large = max(size, old_sizes.get(entry["oldBlob"] or "", 0)) > max_file_bytes
+    too_large = too_large or (chunk is not None and len(chunk) > max_file_bytes)
+    file: dict[str, Any] = {"path": entry["path"]}
+    if "oldPath" in entry:
+        file["oldPath"] = entry["oldPath"]
+    file.update(
+        status=entry["status"],
+        additions=entry["additions"],
+        deletions=entry["deletions"],
+        # Beyond the threshold git counts every file as binary: look at its start instead.
+        binary=looks_binary if too_large else not entry["counted"],
+        tooLarge=too_large,
+        diff=None,
+    )
+    return file
+
+
 def _is_notebook(entry: dict[str, Any]) -> bool:
     return entry["path"].lower().endswith(".ipynb") and not entry["symlink"]
 
@@ -214,25 +240,9 @@ async def diff(
 
     budget, truncated, result = max_total_bytes, not complete, []
     for position, entry in enumerate(files):
-        size, looks_binary = facts.get(entry["path"], (0, False))
-        old_size = old_sizes.get(entry["oldBlob"] or "", 0)
-        too_large = max(size, old_size) > max_file_bytes
         chunk = chunks[position] if position < len(chunks) else None
-        if chunk is not None and len(chunk) > max_file_bytes:
-            too_large = True
-        binary = looks_binary if too_large else not entry["counted"]
-        file: dict[str, Any] = {"path": entry["path"]}
-        if "oldPath" in entry:
-            file["oldPath"] = entry["oldPath"]
-        file.update(
-            status=entry["status"],
-            additions=entry["additions"],
-            deletions=entry["deletions"],
-            binary=binary,
-            tooLarge=too_large,
-            diff=None,
-        )
-        inline = not (binary or too_large)
+        file = _summary(entry, chunk, facts, old_sizes, max_file_bytes)
+        inline = not (file["binary"] or file["tooLarge"])
         if inline and chunk is not None and len(chunk) <= budget:
             file["diff"] = chunk.decode("utf-8", "replace")
             budget -= len(chunk)
@@ -240,7 +250,7 @@ async def diff(
             truncated = True
         if _is_notebook(entry):
             file["notebook"] = None
-            if not too_large and budget > 0:
+            if not file["tooLarge"] and budget > 0:
                 notebook, weight = await _notebook(root, entry, entry["path"] in facts)
                 if weight <= budget:
                     file["notebook"] = notebook

@@ -136,7 +136,7 @@ async def git(
     except asyncio.TimeoutError:
         _kill(process)
         await process.wait()
-        raise _failure(args, f"git {_subcommand(args)} timed out after {timeout:.0f} s") from None
+        raise _failure(args, f"git {_subcommand(args)} timed out after {timeout:g} s") from None
     except BaseException:  # cancelled: leave no git process behind
         _kill(process)
         raise
@@ -176,7 +176,7 @@ async def git_capped(
         if not isinstance(exc, asyncio.TimeoutError):
             raise
         await process.wait()
-        raise _failure(args, f"git {_subcommand(args)} timed out after {timeout:.0f} s") from None
+        raise _failure(args, f"git {_subcommand(args)} timed out after {timeout:g} s") from None
     if not complete:
         errors.cancel()
         _kill(process)
