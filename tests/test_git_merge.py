@@ -38,7 +38,7 @@ def files_of(folder: Path) -> dict[str, bytes]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
         and ".git" not in path.relative_to(folder).parts
-        and ".maestro-worktrees" not in path.relative_to(folder).parts
+        and "maestro-worktrees" not in path.relative_to(folder).parts
     }
 
 

@@ -70,7 +70,7 @@ async def test_a_worktree_is_a_new_branch_from_the_base_head_excluded_from_the_m
     made = await create_worktree(
         repo, session_id="sess_a1", slug="Fix the Login!", base_branch="main", root_dir=tmp_path
     )
-    folder = repo / ".maestro-worktrees" / "sess_a1"
+    folder = repo / "maestro-worktrees" / "sess_a1"
     assert made == {
         "worktree": str(folder),
         "branch": "maestro/fix-the-login-sess_a1",
@@ -83,7 +83,7 @@ async def test_a_worktree_is_a_new_branch_from_the_base_head_excluded_from_the_m
 
     await create_worktree(repo, session_id="sess_a2", slug=None, base_branch="main")
     exclude = (repo / ".git" / "info" / "exclude").read_text().splitlines()
-    assert exclude.count("/.maestro-worktrees/") == 1
+    assert exclude.count("/maestro-worktrees/") == 1
     assert status(repo) == ""
 
 
@@ -242,4 +242,4 @@ async def test_worktrees_of_another_repository_in_the_same_root_are_their_own(tm
         create_worktree(second, session_id="sess_1", slug="one", base_branch="main"),
     )
     assert [entry["sessionId"] for entry in await list_worktrees(first)] == ["sess_1"]
-    assert (second / ".maestro-worktrees" / "sess_1" / "b.txt").exists()
+    assert (second / "maestro-worktrees" / "sess_1" / "b.txt").exists()

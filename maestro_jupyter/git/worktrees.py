@@ -19,8 +19,10 @@ from .repository import (
 from .runner import GitFailed, git, repository_lock
 
 BRANCH_PREFIX = "maestro/"
-WORKTREES_FOLDER = ".maestro-worktrees"
-"""Where a repository's session worktrees go unless the caller names another folder."""
+WORKTREES_FOLDER = "maestro-worktrees"
+"""Where a repository's session worktrees go unless the caller names another folder. Not a
+dot-folder: Jupyter's contents API refuses everything under a hidden one (`allow_hidden`), and
+Lab must open the worktree's files."""
 
 # Session ids are the store's (`sess_...`, at most 64 characters): with their `_`, a branch reads
 # back unambiguously, since a slug never holds one.
@@ -112,7 +114,7 @@ async def create_worktree(
     """A new worktree for a session, on a new branch `maestro/<slug>-<session id>` started at
     `base_branch`'s HEAD: `{worktree, branch, baseCommit}`.
 
-    The worktree is `<worktrees_dir>/<session id>` (default `<repository>/.maestro-worktrees`),
+    The worktree is `<worktrees_dir>/<session id>` (default `<repository>/maestro-worktrees`),
     which must lie inside `root_dir` (the server's root) when given. Calls on one repository run
     one at a time, so concurrent spawns each get theirs.
     """
