@@ -243,3 +243,11 @@ async def test_worktrees_of_another_repository_in_the_same_root_are_their_own(tm
     )
     assert [entry["sessionId"] for entry in await list_worktrees(first)] == ["sess_1"]
     assert (second / "maestro-worktrees" / "sess_1" / "b.txt").exists()
+
+
+async def test_a_worktree_inside_the_git_folder_is_refused(repo: Path):
+    with pytest.raises(ValidationFailed, match=".git folder"):
+        await create_worktree(
+            repo, session_id="sess_g", slug="x", base_branch="main", worktrees_dir=".git/wt"
+        )
+    assert branches(repo) == ["main"]

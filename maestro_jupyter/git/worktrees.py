@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import Conflict, ValidationFailed
 from .repository import (
+    Repository,
     check_branch_name,
     open_repository,
     resolve_commit,
@@ -71,13 +72,17 @@ def _gitignore_literal(relative: str) -> str:
 
 
 def _worktree_folder(
-    root: str, worktrees_dir: str | Path | None, session_id: str, root_dir: str | Path | None
+    repository: Repository,
+    worktrees_dir: str | Path | None,
+    session_id: str,
+    root_dir: str | Path | None,
 ) -> str:
-    base = Path(worktrees_dir) if worktrees_dir else Path(root) / WORKTREES_FOLDER
-    folder = (Path(root) / base / session_id).resolve()
+    """The new worktree's absolute, symlink-free path: inside the server root, outside .git."""
+    base = Path(worktrees_dir) if worktrees_dir else Path(repository.root) / WORKTREES_FOLDER
+    folder = (Path(repository.root) / base / session_id).resolve()
     if root_dir is not None and not folder.is_relative_to(Path(root_dir).resolve()):
         raise ValidationFailed.field("worktreesDir", f"{folder} is outside the server root")
-    if folder.is_relative_to(Path(root) / ".git"):
+    if folder.is_relative_to(repository.common_dir):
         raise ValidationFailed.field("worktreesDir", "is inside the repository's .git folder")
     if os.path.lexists(folder):
         raise Conflict(f"{folder} already exists", {"worktree": str(folder)})
@@ -129,7 +134,7 @@ async def create_worktree(
         if await resolve_commit(root, f"refs/heads/{branch}"):
             raise Conflict(f"branch {branch} already exists", {"branch": branch})
         folder = await asyncio.to_thread(
-            _worktree_folder, root, worktrees_dir, session_id, root_dir
+            _worktree_folder, repository, worktrees_dir, session_id, root_dir
         )
         await asyncio.to_thread(_exclude, repository.common_dir, root, folder)
         try:
