@@ -1,7 +1,7 @@
 """Run every benchmark and write the figures to bench/RESULTS.md.
 
     python -m bench                  # everything, about 6 minutes (make bench)
-    python -m bench rest fanout      # some: rest growth contention fanout soak cli spawn lock
+    python -m bench rest fanout      # some of them (the list: python -m bench --help)
     python -m bench --quick          # short runs to try them out; RESULTS.md is left alone
     python -m bench --compare REV    # also server CPU per request before (REV) and after
 
@@ -85,6 +85,8 @@ BENCHMARKS: dict[str, Callable[[bool], str | None]] = {
     "cli": _printed_by("bench_cli"),
     "spawn": _printed_by("bench_spawn"),
     "lock": _printed_by("bench_lock"),
+    "claims": _printed_by("bench_claims"),
+    "mcp": _printed_by("bench_mcp"),
 }
 
 

@@ -126,22 +126,32 @@ async def _claim(
     done = 0
     deadline = time.monotonic() + DEADLINE
 
+    async def post(conn: HTTPConnection, path: str, body: dict[str, Any]) -> Any:
+        """The answer to a POST, retried after a 503 store_busy (nothing was written, so a
+        retry is safe) as clients do; None (and a failure noted) for any other error."""
+        while True:
+            began = time.perf_counter()
+            status, payload = await conn.request("POST", API + path, body)
+            if path == "tasks/claim":
+                run.latencies.append(time.perf_counter() - began)
+            if status != 503:
+                break
+            run.busy += 1
+            await asyncio.sleep(BUSY_RETRY_AFTER)
+        if status != 200:
+            run.failures.append(f"{path} {status}: {payload[:200]!r}")
+            return None
+        return json.loads(payload)
+
     async def session(session_id: str) -> None:
         nonlocal done
         conn = _connection(server)
         body = {"sessionId": session_id, "projectId": project_id}
         while time.monotonic() < deadline and len(run.failures) < 20:
-            began = time.perf_counter()
-            status, payload = await conn.request("POST", API + "tasks/claim", body)
-            run.latencies.append(time.perf_counter() - began)
-            if status == 503:  # queued longer than the server waits: retry as clients do
-                run.busy += 1
-                await asyncio.sleep(BUSY_RETRY_AFTER)
+            answer = await post(conn, "tasks/claim", body)
+            if answer is None:
                 continue
-            if status != 200:
-                run.failures.append(f"claim {status}: {payload[:200]!r}")
-                continue
-            task = json.loads(payload)["task"]
+            task = answer["task"]
             if task is None:
                 if not complete or done >= total:
                     break
@@ -150,12 +160,8 @@ async def _claim(
                 continue
             run.claimed.append(task["id"])
             if complete:
-                path = f"{API}tasks/{task['id']}/complete"
-                status, payload = await conn.request("POST", path, {"sessionId": session_id})
-                if status != 200:
-                    run.failures.append(f"complete {status}: {payload[:200]!r}")
-                    continue
-                done += 1
+                if await post(conn, f"tasks/{task['id']}/complete", {"sessionId": session_id}):
+                    done += 1
         await conn.close()
 
     cpu = server.cpu_seconds()

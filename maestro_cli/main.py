@@ -24,17 +24,18 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 # Sub-commands are imported when used: `maestro task list` pays for its own module only.
 COMMANDS = {
-    "task": ("tasks", "task"),
-    "subtask": ("subtasks", "subtask"),
-    "session": ("sessions", "session"),
-    "project": ("projects", "project"),
-    "report": ("report", "report"),
-    "skill": ("skills", "skill"),
-    "status": ("status", "status"),
-    "whoami": ("status", "whoami"),
-    "config": ("config", "config"),
-    "export": ("transfer", "export"),
-    "import": ("transfer", "import_"),
+    "task": ("commands.tasks", "task"),
+    "subtask": ("commands.subtasks", "subtask"),
+    "session": ("commands.sessions", "session"),
+    "project": ("commands.projects", "project"),
+    "report": ("commands.report", "report"),
+    "skill": ("commands.skills", "skill"),
+    "status": ("commands.status", "status"),
+    "whoami": ("commands.status", "whoami"),
+    "config": ("commands.config", "config"),
+    "export": ("commands.transfer", "export"),
+    "import": ("commands.transfer", "import_"),
+    "mcp": ("mcp", "mcp"),
 }
 
 
@@ -51,7 +52,7 @@ class MaestroGroup(click.Group):
         import importlib
 
         module, attribute = COMMANDS[name]
-        return getattr(importlib.import_module(f"maestro_cli.commands.{module}"), attribute)
+        return getattr(importlib.import_module(f"maestro_cli.{module}"), attribute)
 
     def main(  # type: ignore[override]
         self,

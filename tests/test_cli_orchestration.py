@@ -398,7 +398,7 @@ def test_session_send_types_the_text_and_enter_into_the_terminal(
     try:
         typed = maestro("session", "send", shell, "echo first > typed", "--no-submit")
         assert typed.code == 0 and typed.out.endswith(f"to {shell}\n")
-        sent = maestro("session", "send", shell, "-line.txt", "--json")
+        sent = maestro("session", "send", shell, "--json", "--", "-line.txt")
         assert sent.code == 0 and sent.data["id"] == shell
         assert wait_for_file(work / "typed-line.txt") == "first\n"
     finally:

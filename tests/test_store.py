@@ -247,6 +247,17 @@ def test_listing_sessions_takes_two_statements_however_many_there_are(store):
     assert [s["taskIds"] for s in sessions] == [[task["id"]]] * 5
 
 
+def test_an_update_reads_the_task_once_and_takes_it_back_from_the_update(store):
+    task = store.create_task("t", subtasks=[{"title": "s", "completed": True}])
+    session = store.create_session([task["id"]], agent="shell")
+    statements = count_statements(store)
+    updated = store.update_task(task["id"], {"title": "renamed"})
+    # The write lock, the task, the update (returning the row), its sessions, the event.
+    assert len(statements) == 5, statements
+    assert updated == store.get_task(task["id"]) and updated["title"] == "renamed"
+    assert updated["sessionIds"] == [session["id"]] and updated["subtasksCompleted"] == 1
+
+
 def test_sessions_carry_this_rounds_fields(store):
     task = store.create_task("t")
     session = store.create_session([task["id"]], agent="shell", owner_user="ada")

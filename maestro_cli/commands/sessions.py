@@ -199,6 +199,7 @@ def stop_session(session_id: str | None) -> None:
 @examples(
     'maestro session send sess_4hd81kxz "Use the v2 API, and add a test for the retry"',
     'maestro session send sess_4hd81kxz "y" --no-submit',
+    'maestro session send sess_4hd81kxz -- "-v"   # a TEXT that starts with a dash',
 )
 def send(session_id: str, text: str, no_submit: bool) -> None:
     """Type TEXT into a running session's terminal, then Enter, as a person at its keyboard

@@ -326,7 +326,10 @@ class TasksMixin(StoreBase):
         while a dependency is unmet is refused (DependenciesUnmet) unless `force`, which its
         status entry records. `session_id`/`actor` are credited with the status entry."""
         with self.transaction() as tx:
-            current = self._task(tx.conn, task_id)
+            found = tx.conn.execute(_TASK_BY_ID, {"task_id": task_id}).first()
+            if found is None:
+                raise NotFound(f"Task {task_id} does not exist.", {"id": task_id})
+            current = wire(found, t.tasks)
             check_version("Task", current, expected_version)
             if session_id is not None:
                 _require_session(tx.conn, session_id)
@@ -345,13 +348,17 @@ class TasksMixin(StoreBase):
                     raise unmet_error(task_id, f"move to {status}", forced)
             if "status" in changes:
                 changes.update(_status_stamps(current, status, changes))
-            bump(tx.conn, t.tasks, task_id, changes)
+            row = bump(tx.conn, t.tasks, task_id, changes, returning=True)
             if status != current["status"]:
                 message = f"Status {current['status']} -> {status}."
                 if forced:
                     message += f" Forced past unmet dependencies: {names(forced)}."
                 self._add_timeline(tx, task_id, "status", message, session_id, actor)
-            task = self._task(tx.conn, task_id)
+            if row is None:  # a database that cannot return it from the update
+                task = self._task(tx.conn, task_id)
+            else:  # an update changes neither its subtasks nor its sessions: as read above
+                sessions = _session_ids(tx.conn, task_id) if found.session_count else []
+                task = task_dict(row, sessions, found.subtask_count, found.subtasks_completed)
             tx.emit("task:updated", task)
             return task
 
@@ -432,6 +439,10 @@ def _rank(text: str) -> int:
     if text.isdigit():
         return int(text)
     raise ValidationFailed.field("cursor", "is not a cursor this server handed out")
+
+
+def _session_ids(conn: Connection, task_id: str) -> list[str]:
+    return [session_id for _, session_id in conn.execute(_SESSIONS_OF, {"ids": [task_id]})]
 
 
 def _require_session(conn: Connection, session_id: str) -> None:

@@ -189,3 +189,19 @@ def _alive(pid: int) -> bool:
             return handle.read().rpartition(")")[2].split()[0] not in ("Z", "X")
     except OSError:
         return False
+
+
+def test_the_server_id_is_stable_under_jupyterhub_and_names_the_port_elsewhere(monkeypatch):
+    from maestro_jupyter.spawner.owner import owner_user, server_id
+
+    host = socket.gethostname()
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    assert server_id("http://127.0.0.1:8888/lab-base/") == f"{host}:8888/lab-base/"
+    assert owner_user() == getpass.getuser()
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/gpu/")
+    monkeypatch.setenv("JUPYTERHUB_USER", "ada")
+    # The hub's spawner may choose another port at each start: it is no part of the id.
+    assert server_id("http://127.0.0.1:41234/user/ada/gpu/") == f"{host}/user/ada/gpu/"
+    assert server_id("http://127.0.0.1:50001/user/ada/gpu/") == f"{host}/user/ada/gpu/"
+    assert owner_user() == "ada"
