@@ -45,6 +45,15 @@ def _repository(folder: Path, files: int) -> Path:
     return folder
 
 
+async def _plain_worktree_add(repo: Path, folder: Path, number: int) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *("git", "-c", "checkout.workers=0", "worktree", "add", "--quiet"),
+        *("-b", f"plain{number}", str(folder), "main"),
+        cwd=repo,
+    )
+    await process.wait()
+
+
 async def _timed(action: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
     began = time.perf_counter()
     result = await action()
@@ -58,7 +67,7 @@ def _p90(values: list[float]) -> float:
 
 async def _measure(repo: Path, root: Path, rounds: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {
-        name: [] for name in ("none", "create", "diff", "merge", "discard", "ten")
+        name: [] for name in ("none", "git", "create", "diff", "merge", "discard", "ten")
     }
     for round_number in range(rounds):
         # isolation none: the cwd resolved, as a spawn without a worktree does (many calls: it
@@ -67,6 +76,13 @@ async def _measure(repo: Path, root: Path, rounds: int) -> dict[str, list[float]
         for _ in range(100):
             resolve_cwd(str(repo), str(root))
         times["none"].append((time.perf_counter() - began) / 100)
+
+        plain = root / "plain" / str(round_number)  # git alone: what Maestro's checks add to
+        seconds, _ = await _timed(
+            lambda plain=plain, number=round_number: _plain_worktree_add(repo, plain, number)
+        )
+        times["git"].append(seconds)
+        _git(repo, "worktree", "remove", "--force", str(plain))
 
         session_id = f"sess_bench{round_number}"
         seconds, made = await _timed(
@@ -122,6 +138,7 @@ def main(argv: list[str] | None = None) -> str:
     none = median(times["none"])
     labels = {
         "none": "`isolation: none` (resolve the cwd): baseline",
+        "git": "`git worktree add` alone (no Maestro checks, no lock)",
         "create": "`isolation: worktree`: `create_worktree`",
         "diff": "diff of a session (6 files changed, 1 untracked)",
         "merge": "merge into the main tree (commit the worktree, `--no-ff`)",
@@ -151,7 +168,8 @@ def main(argv: list[str] | None = None) -> str:
             "",
             f"A worktree adds {ms(median(times['create']) - none)} ms to a spawn here, "
             f"{median(times['create']) * 1000 / args.files * 1000:.1f} µs per file of the "
-            "repository.",
+            f"repository; git's checkout is the cost: Maestro's checks, lock and exclude add "
+            f"{ms(median(times['create']) - median(times['git']))} ms to `git worktree add`.",
         ]
     )
     print(report)
