@@ -1,8 +1,8 @@
 /**
  * Tells the person when a session needs them: a Lab notification (and, when the window is
  * hidden and the setting allows, a browser notification) when a session needs input, is
- * blocked, fails or completes. One notification per session and kind, updated rather than
- * repeated; a needs-input one goes away once the session runs again.
+ * blocked, fails or completes. One notification per session and kind at a time (a newer
+ * message replaces it); a needs-input one goes away once the session runs again.
  */
 
 import { Notification } from '@jupyterlab/apputils';
@@ -152,22 +152,16 @@ export class AttentionNotifier {
     if (shown && shown.text === text) {
       return;
     }
-    const options = {
+    // Replaced, not updated: Lab shows an update made while its toast is still being
+    // created as the first text.
+    if (shown) {
+      Notification.dismiss(shown.id);
+    }
+    const id = Notification.emit(text, TOAST_TYPE[kind], {
       autoClose: AUTO_CLOSE[kind],
       actions: this._options.actions(kind, session)
-    };
-    if (shown && Notification.manager.has(shown.id)) {
-      Notification.update({
-        id: shown.id,
-        message: text,
-        type: TOAST_TYPE[kind],
-        ...options
-      });
-      shown.text = text;
-    } else {
-      const id = Notification.emit(text, TOAST_TYPE[kind], options);
-      this._shown.set(key, { id, text });
-    }
+    });
+    this._shown.set(key, { id, text });
     this._tellBrowser(key, session, text);
   }
 
