@@ -20,9 +20,7 @@ def lab(lab_server: LabServer, context: Any, workspace: str) -> LabPage:
 
 def spawn(server: LabServer, title: str) -> dict[str, Any]:
     task = server.api("POST", "tasks", {"title": title})
-    return server.api(
-        "POST", "sessions/spawn", {"taskIds": [task["id"]], "spawnSource": "cli"}
-    )
+    return server.api("POST", "sessions/spawn", {"taskIds": [task["id"]], "spawnSource": "cli"})
 
 
 def badge(lab: LabPage) -> int:

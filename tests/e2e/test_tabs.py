@@ -104,9 +104,7 @@ def test_arranging_puts_an_orchestrators_sessions_in_one_tab_area(
     server: LabServer, lab: LabPage
 ) -> None:
     lead = spawn(server, "Ship the release", role="orchestrator")
-    team = [
-        spawn(server, f"Release step {n}", parentSessionId=lead["id"]) for n in range(3)
-    ]
+    team = [spawn(server, f"Release step {n}", parentSessionId=lead["id"]) for n in range(3)]
     other = spawn(server, "Unrelated work")
     ids = [lead["id"], other["id"], *(session["id"] for session in team)]
     eventually(lambda: len(tab_titles(lab, ids)) == 5)
