@@ -64,10 +64,14 @@ async def test_claude_is_the_default_and_reads_its_brief_from_the_file(
     session = (await api("POST", "sessions/spawn", {"taskIds": [task["id"]]})).json
     args = (await wait_for_record(records, session["id"]))["args"]
     brief = maestro_home / "sessions" / session["id"] / "brief.md"
-    assert args[:4] == ["--session-id", session["agentSessionId"],
-                        "--append-system-prompt-file", str(brief)]
+    folder = brief.parent
+    assert args[:2] == ["--session-id", session["agentSessionId"]]
+    assert args[2:4] == ["--settings", str(folder / "claude-settings.json")]
+    assert args[4:8] == ["--mcp-config", str(folder / "mcp.json"), "--allowedTools",
+                         "mcp__maestro"]
+    assert args[8:10] == ["--append-system-prompt-file", str(brief)]
     assert str(uuid.UUID(session["agentSessionId"])) == session["agentSessionId"]
-    assert "maestro whoami" in args[4] and str(brief) in args[4] and len(args) == 5
+    assert "maestro whoami" in args[10] and str(brief) in args[10] and len(args) == 11
     assert "## Skill: maestro-worker" in brief.read_text()
     await api("POST", f"sessions/{session['id']}/stop")
 
