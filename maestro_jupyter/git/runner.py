@@ -78,7 +78,9 @@ def _subcommand(args: tuple[str, ...]) -> str:
     return args[index] if index < len(args) else "git"
 
 
-def _failure(args: tuple[str, ...], message: str, stderr: str = "", code: int | None = None):
+def _failure(
+    args: tuple[str, ...], message: str, stderr: str = "", code: int | None = None
+) -> GitFailed:
     details: dict[str, object] = {"command": ["git", _subcommand(args)], "stderr": stderr[-4000:]}
     if code is not None:
         details["exitCode"] = code
@@ -95,7 +97,9 @@ def _summary(args: tuple[str, ...], stderr: str) -> str:
     return f"git {_subcommand(args)} failed: {reason}"
 
 
-async def _start(cwd: str | Path, args: tuple[str, ...], env, stdin) -> asyncio.subprocess.Process:
+async def _start(
+    cwd: str | Path, args: tuple[str, ...], env: Mapping[str, str] | None, stdin: int
+) -> asyncio.subprocess.Process:
     try:
         return await asyncio.create_subprocess_exec(
             "git",
@@ -195,8 +199,8 @@ _locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.L
 )
 
 
-def repository_lock(root: str) -> asyncio.Lock:
-    """The lock that serialises Maestro's writing git calls on the repository at `root` (its
-    top-level folder as git names it, so every path into one repository shares one lock)."""
+def repository_lock(key: str) -> asyncio.Lock:
+    """The lock that serialises Maestro's writing git calls on one repository, keyed by its
+    common git folder (`Repository.common_dir`): the main tree and all its worktrees share it."""
     locks = _locks.setdefault(asyncio.get_running_loop(), {})
-    return locks.setdefault(root, asyncio.Lock())
+    return locks.setdefault(key, asyncio.Lock())

@@ -15,14 +15,27 @@ class SpawnHandler(MaestroHandler):
     @authorized
     async def post(self) -> None:
         request = self.parse(m.SpawnRequest)
-        await self.reply_once("sessions/spawn", lambda: self.spawner.spawn(request))
+        await self.reply_once(
+            "sessions/spawn", lambda: self.spawner.spawn(request, actor=self.actor())
+        )
+
+
+class ResumeHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, session_id: str) -> None:
+        self.parse(m.EmptyBody)
+        await self.reply_once(
+            f"POST sessions/{session_id}/resume",
+            lambda: self.spawner.resume(session_id, actor=self.actor()),
+        )
 
 
 class StopHandler(MaestroHandler):
     @web.authenticated
     @authorized
     async def post(self, session_id: str) -> None:
-        self.reply(await self.spawner.stop(session_id))
+        self.reply(await self.spawner.stop(session_id, actor=self.actor()))
 
 
 routes = [
@@ -48,6 +61,20 @@ routes = [
                 "Stop a session: end its agent, the agent's children and its terminal",
                 response=m.Session,
                 errors=(404,),
+            ),
+        },
+    ),
+    Route(
+        "sessions/{session_id}/resume",
+        ResumeHandler,
+        {
+            "post": Operation(
+                "Resume an ended session's agent conversation in a new session (resumedFrom)",
+                body=m.EmptyBody,
+                response=m.Session,
+                status=201,
+                errors=(400, 404, 409, 422, 503),
+                idempotent=True,
             ),
         },
     ),

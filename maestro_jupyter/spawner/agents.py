@@ -42,17 +42,23 @@ def default_agents() -> dict[str, dict[str, Any]]:
         agents["claude"] = {
             "argv": [
                 "claude",
-                "--session-id", "{claude_session_id}",
-                "{claude_settings}", "{claude_mcp}",
-                "--append-system-prompt-file", "{brief}",
+                "--session-id",
+                "{claude_session_id}",
+                "{claude_settings}",
+                "{claude_mcp}",
+                "--append-system-prompt-file",
+                "{brief}",
                 "{prompt}",
             ],
             # The same conversation, told nothing new: it already has its brief.
             "resume": [
                 "claude",
-                "--resume", "{agent_session_id}",
-                "{claude_settings}", "{claude_mcp}",
-                "--append-system-prompt-file", "{brief}",
+                "--resume",
+                "{agent_session_id}",
+                "{claude_settings}",
+                "{claude_mcp}",
+                "--append-system-prompt-file",
+                "{brief}",
             ],
         }
     if shutil.which("codex"):

@@ -65,9 +65,7 @@ from .terminals import (
 from .watcher import Watched, Watcher
 
 
-def resolve_cwd(
-    requested: str | Path | None, root_dir: str, fallback: str | None = None
-) -> str:
+def resolve_cwd(requested: str | Path | None, root_dir: str, fallback: str | None = None) -> str:
     """The absolute, symlink-free working directory, which must be a folder inside root_dir."""
     root = Path(root_dir).expanduser().resolve()
     path = Path(requested or fallback or root).expanduser()
@@ -126,8 +124,9 @@ class Spawner(LoggingConfigurable):
         3.0, help="Seconds a stopped agent gets to exit after SIGTERM before SIGKILL."
     ).tag(config=True)
     submit_delay = Float(
-        0.15, help="Seconds between a message's text and its Enter, so that a TUI agent takes "
-        "Enter as a key press of its own rather than part of a paste."
+        0.15,
+        help="Seconds between a message's text and its Enter, so that a TUI agent takes "
+        "Enter as a key press of its own rather than part of a paste.",
     ).tag(config=True)
     default_rows = Integer(40, help="Terminal rows when a spawn request gives none.").tag(
         config=True
@@ -136,13 +135,15 @@ class Spawner(LoggingConfigurable):
         config=True
     )
     idle_after = Float(
-        3.0, help="Seconds of silence on its terminal after which a session is `idle` (when its "
+        3.0,
+        help="Seconds of silence on its terminal after which a session is `idle` (when its "
         "agent's hooks do not say). Claude Code and Codex redraw a spinner or timer at least "
         "every second while they work, so 3 s is well past their quietest working moment and "
-        "still shows a waiting agent within a few seconds."
+        "still shows a waiting agent within a few seconds.",
     ).tag(config=True)
     default_isolation = Enum(
-        ["worktree", "none"], "worktree",
+        ["worktree", "none"],
+        "worktree",
         help="Isolation of a spawn that names none, in a project with a git repository: "
         "`worktree` (a worktree and branch per session) or `none` (its folder, shared).",
     ).tag(config=True)
@@ -172,8 +173,13 @@ class Spawner(LoggingConfigurable):
         self.catalogue = AgentCatalogue(agents, default_agent, self.log)
         self._starting: set[str] = set()  # recorded, not yet watched: reconcile leaves them be
         self.watcher = Watcher(
-            store, terminal_manager, self.log, self.poll_interval, self.activity_interval,
-            self.stop_timeout, self.idle_after,
+            store,
+            terminal_manager,
+            self.log,
+            self.poll_interval,
+            self.activity_interval,
+            self.stop_timeout,
+            self.idle_after,
         )
 
     @observe("poll_interval", "activity_interval", "stop_timeout", "idle_after")
@@ -281,7 +287,8 @@ class Spawner(LoggingConfigurable):
         if agent.resume is None:
             raise Conflict(
                 f"Session {session_id} cannot be resumed: its agent {agent.name!r} has no "
-                "resume command.", {"id": session_id, "agent": agent.name},
+                "resume command.",
+                {"id": session_id, "agent": agent.name},
             )
         if not old["agentSessionId"]:
             raise Conflict(
@@ -292,7 +299,8 @@ class Spawner(LoggingConfigurable):
         except ValidationFailed:
             raise Conflict(
                 f"Session {session_id} cannot be resumed: its folder {old['cwd']} is gone "
-                "(merged or discarded?).", {"id": session_id, "cwd": old["cwd"]},
+                "(merged or discarded?).",
+                {"id": session_id, "cwd": old["cwd"]},
             ) from None
         tasks = await self.store.get_tasks(
             [task_id for task_id in old["taskIds"] if task_id], include_subtasks=True
@@ -397,7 +405,11 @@ class Spawner(LoggingConfigurable):
                 made, session = await self._worktree(session, tasks, launch.isolation)
             started = await self._open(manager, session, tasks, skills, agent, launch)
             running = await move_session(
-                self.store, session_id, "running", when=("spawning",), started_at=now(),
+                self.store,
+                session_id,
+                "running",
+                when=("spawning",),
+                started_at=now(),
                 process_group=started.terminal.ptyproc.pid,
             )
             if running is None:
@@ -439,8 +451,11 @@ class Spawner(LoggingConfigurable):
         )
         cwd = os.path.normpath(os.path.join(made["worktree"], isolation.folder))
         session = await self.store.update_session(
-            session["id"], worktree=made["worktree"], branch=made["branch"],
-            base_commit=made["baseCommit"], cwd=cwd,
+            session["id"],
+            worktree=made["worktree"],
+            branch=made["branch"],
+            base_commit=made["baseCommit"],
+            cwd=cwd,
         )
         return made, session
 
@@ -614,8 +629,9 @@ class Spawner(LoggingConfigurable):
             watched.stop_requested = True
         terminal = self._terminal(session)
         if terminal is not None:
-            await end_terminal(self.terminal_manager(), session["terminalName"], terminal,
-                               self.stop_timeout)
+            await end_terminal(
+                self.terminal_manager(), session["terminalName"], terminal, self.stop_timeout
+            )
         self.watcher.forget(session_id)
         stopped = await end_session(self.store, session_id, Ending("stopped"), actor)
         return stopped or await self.store.get_session(session_id)
@@ -647,12 +663,22 @@ class Spawner(LoggingConfigurable):
             terminal = manager.terminals.get(session["terminalName"]) if manager else None
             if terminal is not None and read_exit_code(folder / EXIT_CODE_FILE) is None:
                 self.watcher.watch(
-                    Watched(session["id"], session["terminalName"], terminal,
-                            folder / EXIT_CODE_FILE)
+                    Watched(
+                        session["id"], session["terminalName"], terminal, folder / EXIT_CODE_FILE
+                    )
                 )
             else:
-                lost.append(settle(self.store, session, folder, here, terminal is None,
-                                   self.stop_timeout, self.log))
+                lost.append(
+                    settle(
+                        self.store,
+                        session,
+                        folder,
+                        here,
+                        terminal is None,
+                        self.stop_timeout,
+                        self.log,
+                    )
+                )
         ended = [session_id for session_id in await asyncio.gather(*lost) if session_id]
         if ended:
             self.log.info("Maestro: settled %d session(s) left by a previous run", len(ended))
@@ -667,14 +693,16 @@ class Spawner(LoggingConfigurable):
         async def stop(watched: Watched) -> None:
             record = read_exit_code(watched.exit_file)
             if record is None:
-                await end_terminal(manager, watched.terminal_name, watched.terminal,
-                                   self.stop_timeout)
+                await end_terminal(
+                    manager, watched.terminal_name, watched.terminal, self.stop_timeout
+                )
             ending = exited(record.code) if record and not record.hangup else Ending("stopped")
             try:
                 await end_session(self.store, watched.session_id, ending)
             except MaestroError:
-                self.log.exception("Maestro session %s: could not record it %s",
-                                   watched.session_id, ending.status)
+                self.log.exception(
+                    "Maestro session %s: could not record it %s", watched.session_id, ending.status
+                )
 
         await asyncio.gather(*(stop(watched) for watched in await self.watcher.close()))
 
