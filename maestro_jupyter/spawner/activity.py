@@ -44,9 +44,7 @@ def activity_at(output_at: float, idle_after: float, now: float | None = None) -
     return "idle" if silent >= idle_after else "working"
 
 
-async def record_activity(
-    store: Any, session_id: str, output_at: float, activity: str
-) -> bool:
+async def record_activity(store: Any, session_id: str, output_at: float, activity: str) -> bool:
     """Record an output transition (with `lastOutputAt`) unless a hook decides this session's
     activity or it already says so. False when the session changed meanwhile: try again."""
     try:

@@ -21,8 +21,7 @@ import sys
 from pathlib import Path
 
 CLAUDE_SETTINGS_FILE = "claude-settings.json"
-CLAUDE_HOOK_EVENTS = ("Notification", "PermissionRequest", "UserPromptSubmit", "Stop",
-                      "SessionEnd")
+CLAUDE_HOOK_EVENTS = ("Notification", "PermissionRequest", "UserPromptSubmit", "Stop", "SessionEnd")
 HOOK_TIMEOUT = 5  # seconds; Claude Code's own default is 60
 
 

@@ -238,7 +238,7 @@ class Spawner(LoggingConfigurable):
         skills = skill_registry.skills_for_role(
             request.role, request.skills or [], self.skills_dirs
         )
-        isolation = await self._isolation(getattr(request, "isolation", None), project, cwd)
+        isolation = await self._isolation(request.isolation, project, cwd)
         # Resolved tasks are linked for the agent to read, never claimed.
         to_claim = [task for task in tasks if task["status"] not in RESOLVED_TASK_STATUSES]
         await check_claimable(self.store, to_claim, request.force)
