@@ -87,6 +87,7 @@ BENCHMARKS: dict[str, Callable[[bool], str | None]] = {
     "lock": _printed_by("bench_lock"),
     "claims": _printed_by("bench_claims"),
     "mcp": _printed_by("bench_mcp"),
+    "worktree": _printed_by("bench_worktree"),
 }
 
 
