@@ -88,6 +88,7 @@ BENCHMARKS: dict[str, Callable[[bool], str | None]] = {
     "claims": _printed_by("bench_claims"),
     "mcp": _printed_by("bench_mcp"),
     "worktree": _printed_by("bench_worktree"),
+    "offloop": _printed_by("bench_offloop"),
 }
 
 
