@@ -13,7 +13,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Conflict
+from ..errors import GitFailed
 
 GIT_TIMEOUT = 120.0
 """Seconds any one git call may take before it is killed (a checkout of a large repository,
@@ -40,13 +40,6 @@ _FIXED_ENVIRONMENT = {
     # Pathspecs are literal file names, never globs or `:(magic)`.
     "GIT_LITERAL_PATHSPECS": "1",
 }
-
-
-class GitFailed(Conflict):
-    """A git command refused or failed (`details.command`, `details.stderr`): the repository's
-    state does not allow the operation (a lock file, no identity, a hook, a timeout)."""
-
-    code = "git_failed"
 
 
 @dataclass(frozen=True)

@@ -151,10 +151,12 @@ export class BoardModel {
 
   applyEvent(event: IMaestroEvent): void {
     if (event.event === 'store:imported') {
-      // A whole store arrived: reading it beats replaying it.
+      // A whole store arrived: reading it beats replaying it, timelines already read included.
+      const read = [...this._timelineRead];
       this._state.clearTimeline();
       this._timelineRead.clear();
       void this.reload();
+      read.forEach(taskId => this.loadRecentEntries(taskId));
       return;
     }
     const [kind, action] = event.event.split(':') as [RowKind, string];
