@@ -114,7 +114,7 @@ def test_typing_in_a_notebook_cell_while_twenty_agents_spawn(
         {"type": "notebook", "format": "json", "content": notebook},
     )
     lab.page.evaluate(
-        "(path) => window.jupyterapp.commands.execute('docmanager:open', {path})",
+        "(path) => window.jupyterapp.commands.execute('docmanager:open', {path}).then(() => true)",
         NOTEBOOK,
     )
     editor = lab.page.locator(".jp-Notebook .jp-Cell .cm-content").first

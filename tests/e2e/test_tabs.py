@@ -1,5 +1,5 @@
 """Session tabs you can tell apart, arranged by orchestrator, that never resize an agent they
-were not shown in."""
+were not shown in; resuming an ended session, and completing a task whose session runs."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     agents = {
         "test": {"argv": ["sh", "-c", TEST_AGENT_SCRIPT]},
         "sizes": {"argv": ["sh", "-c", SIZES_AGENT_SCRIPT]},
+        # Keeps a conversation id as Claude Code does, and resumes it.
+        "resumable": {
+            "argv": ["sh", "-c", "sleep 60", "agent", "{claude_session_id}"],
+            "resume": ["sh", "-c", "sleep 60", "agent", "{agent_session_id}"],
+        },
     }
     server = LabServer(root, make_isolated_env(root), maestro_config={"agents": agents})
     server.start()
@@ -155,3 +160,66 @@ def test_a_background_tab_leaves_the_agent_at_its_spawn_size(
     )
     eventually(lambda: len(sizes_seen(server, session["id"])) == 2)
     assert sizes_seen(server, session["id"])[1] == f"{rows} {cols}"
+
+
+def run_command(lab: LabPage, command: str, args: dict[str, Any]) -> Any:
+    return lab.page.evaluate(
+        "([command, args]) => window.jupyterapp.commands.execute(command, args)", [command, args]
+    )
+
+
+def status_of(server: LabServer, kind: str, id: str) -> str:
+    return server.api("GET", f"{kind}/{id}")["status"]
+
+
+def test_resume_opens_the_new_session_and_brings_its_tab_forward(
+    server: LabServer, lab: LabPage
+) -> None:
+    ended = spawn(server, "Pick up where it stopped", agent="resumable")
+    lab.session_tab(ended["id"]).wait_for(state="attached")
+    server.api("POST", f"sessions/{ended['id']}/stop", {})
+    eventually(lambda: status_of(server, "sessions", ended["id"]) == "stopped")
+
+    resumed = run_command(lab, "maestro:resume-session", {"sessionId": ended["id"]})
+
+    assert resumed["resumedFrom"] == ended["id"]
+    lab.session_tab(resumed["id"]).wait_for(state="visible")
+    eventually(lambda: current_session(lab) == resumed["id"])
+
+
+def test_a_session_that_cannot_be_resumed_says_why(server: LabServer, lab: LabPage) -> None:
+    ended = spawn(server, "Nothing to resume")
+    server.api("POST", f"sessions/{ended['id']}/stop", {})
+    eventually(lambda: status_of(server, "sessions", ended["id"]) == "stopped")
+
+    with pytest.raises(Exception, match="cannot be resumed"):
+        run_command(lab, "maestro:resume-session", {"sessionId": ended["id"]})
+
+
+def test_completing_a_task_whose_session_runs_asks_whether_to_stop_it(
+    server: LabServer, lab: LabPage
+) -> None:
+    session = spawn(server, "Finish the quarterly report")
+    (task_id,) = session["taskIds"]
+    lab.session_tab(session["id"]).wait_for(state="attached")  # the board has seen it
+    dialog = lab.page.locator(".jp-Dialog")
+
+    lab.page.evaluate(
+        "(id) => { window.jupyterapp.commands.execute('maestro:complete-task', {taskId: id}); }",
+        task_id,
+    )
+    dialog.wait_for()
+    assert session["name"] in dialog.inner_text()
+    dialog.get_by_role("button", name="Cancel").click()
+    dialog.wait_for(state="detached")
+    assert status_of(server, "tasks", task_id) != "completed"
+    assert status_of(server, "sessions", session["id"]) == "running"
+
+    lab.page.evaluate(
+        "(id) => { window.jupyterapp.commands.execute('maestro:complete-task', {taskId: id}); }",
+        task_id,
+    )
+    dialog.get_by_role("button", name="Stop and complete").click()
+
+    eventually(lambda: status_of(server, "tasks", task_id) == "completed")
+    eventually(lambda: status_of(server, "sessions", session["id"]) == "stopped")
