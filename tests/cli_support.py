@@ -163,11 +163,18 @@ def create(maestro: Maestro, title: str, *options: str) -> dict[str, Any]:
 
 
 def run_maestro(
-    *args: str, env: dict[str, str], python_flags: tuple[str, ...] = ()
+    *args: str,
+    env: dict[str, str],
+    python_flags: tuple[str, ...] = (),
+    stdin: str | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *python_flags, "-m", "maestro_cli", *args],
         env=env,
+        cwd=cwd,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=60,
