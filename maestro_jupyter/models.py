@@ -276,6 +276,8 @@ class SpawnRequest(WireModel):
     # No task: the agent claims its work (`maestro task next --claim`) from the project.
     task_ids: Annotated[list[Id], Field(max_length=50)] = []
     force: bool = False
+    # A worktree of its own (default for projects whose folder is a git repository), or none.
+    isolation: Isolation | None = None
     project_id: Id | None = None
     role: Role = "worker"
     skills: Annotated[list[Name], Field(max_length=50)] | None = None
@@ -287,6 +289,26 @@ class SpawnRequest(WireModel):
     spawn_source: SpawnSource = "api"
     cols: Annotated[int, Field(ge=20, le=1000)] | None = None
     rows: Annotated[int, Field(ge=5, le=500)] | None = None
+
+
+class EmptyBody(WireModel):
+    """A POST that takes no fields (an empty object)."""
+
+
+class MergeRequest(WireModel):
+    strategy: Literal["merge", "squash"] = "merge"
+
+
+class DiffQuery(WireModel):
+    stat: bool = False
+
+
+class WorktreeQuery(WireModel):
+    project_id: Id | None = None
+
+
+class PruneRequest(WireModel):
+    project_id: Id | None = None
 
 
 class ImportOptions(WireModel):
@@ -483,6 +505,53 @@ class Export(WireModel):
     subtasks: list[Subtask] = []
     timeline: list[TimelineEntry] = []
     sessions: list[Session] = []
+
+
+class DiffFile(WireModel):
+    path: str
+    old_path: str | None = None
+    status: Literal["added", "modified", "deleted", "renamed"]
+    additions: int | None
+    deletions: int | None
+    binary: bool
+    too_large: bool
+    diff: str | None = None
+    notebook: dict[str, Any] | None = None
+
+
+class DiffStats(WireModel):
+    files: int
+    additions: int
+    deletions: int
+
+
+class SessionDiff(WireModel):
+    base_commit: str | None
+    files: list[DiffFile]
+    stats: DiffStats
+    truncated: bool = False
+
+
+class MergeResult(WireModel):
+    commit: str
+    merged: bool
+    strategy: str
+    worktree_commit: str | None
+    session: Session
+
+
+class Worktree(WireModel):
+    session_id: str | None
+    branch: str
+    worktree: str | None
+    head: str
+    prunable: bool
+    session_exists: bool = False
+
+
+class WorktreeList(WireModel):
+    items: list[Worktree]
+    next_cursor: str | None = None
 
 
 class ClaimResult(WireModel):

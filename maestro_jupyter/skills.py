@@ -141,7 +141,7 @@ def _read_skill_md(skill: Skill, text: str) -> None:
     if not isinstance(meta, dict):
         raise ValueError("SKILL.md front matter must be a YAML mapping")
     _apply_metadata(skill, meta, roles_key="roles")
-    skill.instructions = text[match.end():].strip()
+    skill.instructions = text[match.end() :].strip()
 
 
 def _read_manifest(skill: Skill, folder: Path) -> None:

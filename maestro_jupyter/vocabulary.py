@@ -30,6 +30,9 @@ ACTIVITIES: tuple[str, ...] = get_args(Activity)
 ACTIVITY_SOURCES: tuple[str, ...] = get_args(ActivitySource)
 ISOLATIONS: tuple[str, ...] = get_args(Isolation)
 
+# Every store has this project: the server's root folder.
+DEFAULT_PROJECT_ID = "proj_default"
+
 # A session in one of these has a live agent (or is about to); the others are final.
 ACTIVE_SESSION_STATUSES: tuple[str, ...] = ("spawning", "running", "needs_input")
 ENDED_SESSION_STATUSES: tuple[str, ...] = ("completed", "failed", "stopped")

@@ -8,11 +8,12 @@ from typing import Any
 
 import click
 
+from maestro_jupyter.vocabulary import DEFAULT_PROJECT_ID
+
 from .. import output
 from ..context import ID, TEXT, examples, global_options, state
 
-# The project the server files work under when none is named (store.DEFAULT_PROJECT_ID).
-DEFAULT_PROJECT = "proj_default"
+# The project the server files work under when none is named (store.DEFAULT_PROJECT_ID_ID).
 
 
 @click.group()
@@ -28,7 +29,7 @@ def print_projects(projects: Sequence[Mapping[str, Any]]) -> None:
     if not projects:
         output.echo("No projects.")
         return
-    current = state().project_id() or DEFAULT_PROJECT
+    current = state().project_id() or DEFAULT_PROJECT_ID
     output.echo(
         output.table(
             projects,
@@ -98,7 +99,7 @@ def create(name: str, path: str | None, description: str | None) -> None:
 def show(project_id: str | None) -> None:
     """Show a project (default: the current one, else the server's default project)."""
     st = state()
-    chosen = project_id or st.project_id() or DEFAULT_PROJECT
+    chosen = project_id or st.project_id() or DEFAULT_PROJECT_ID
     st.emit(st.client.get_project(chosen), print_project)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import events, meta, projects, sessions, skills, spawn, subtasks, tasks
+from . import events, meta, projects, review, sessions, skills, spawn, subtasks, tasks
 from .routing import API_PREFIX, Route
 
 
 def api_routes() -> list[Route]:
     # `spawn` before `sessions`: sessions/spawn must not be taken for sessions/{session_id}.
-    modules = (meta, projects, tasks, subtasks, spawn, sessions, skills)
+    modules = (meta, projects, tasks, subtasks, spawn, sessions, review, skills)
     return [route for module in modules for route in module.routes]
 
 

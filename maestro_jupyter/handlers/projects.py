@@ -6,6 +6,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .. import models as m
+from .. import review
 from .base import MaestroHandler
 from .routing import Operation, Route
 
@@ -20,9 +21,12 @@ class ProjectsHandler(MaestroHandler):
     @authorized
     async def post(self) -> None:
         body = self.parse(m.ProjectCreate)
-        await self.reply_once(
-            "POST projects", lambda: self.store.create_project(**body.model_dump())
-        )
+
+        async def create() -> dict:
+            base_branch = await review.recorded_base_branch(body.working_dir)
+            return await self.store.create_project(**body.model_dump(), base_branch=base_branch)
+
+        await self.reply_once("POST projects", create)
 
 
 class ProjectHandler(MaestroHandler):
@@ -35,6 +39,8 @@ class ProjectHandler(MaestroHandler):
     @authorized
     async def patch(self, project_id: str) -> None:
         changes = self.parse(m.ProjectUpdate).changes()
+        if "working_dir" in changes:  # a project on a git repository records its base branch
+            changes["base_branch"] = await review.recorded_base_branch(changes["working_dir"])
         self.reply(await self.store.update_project(project_id, changes, self.if_match()))
 
     @web.authenticated

@@ -18,6 +18,17 @@ class SpawnHandler(MaestroHandler):
         await self.reply_once("sessions/spawn", lambda: self.spawner.spawn(request))
 
 
+class ResumeHandler(MaestroHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, session_id: str) -> None:
+        self.parse(m.EmptyBody)
+        await self.reply_once(
+            f"POST sessions/{session_id}/resume",
+            lambda: self.spawner.resume(session_id, actor=self.actor()),
+        )
+
+
 class StopHandler(MaestroHandler):
     @web.authenticated
     @authorized
@@ -48,6 +59,20 @@ routes = [
                 "Stop a session: end its agent, the agent's children and its terminal",
                 response=m.Session,
                 errors=(404,),
+            ),
+        },
+    ),
+    Route(
+        "sessions/{session_id}/resume",
+        ResumeHandler,
+        {
+            "post": Operation(
+                "Resume an ended session's agent conversation in a new session (resumedFrom)",
+                body=m.EmptyBody,
+                response=m.Session,
+                status=201,
+                errors=(400, 404, 409, 422, 503),
+                idempotent=True,
             ),
         },
     ),

@@ -37,8 +37,10 @@ def default_agents() -> dict[str, dict[str, Any]]:
         agents["claude"] = {
             "argv": [
                 "claude",
-                "--session-id", "{claude_session_id}",
-                "--append-system-prompt-file", "{brief}",
+                "--session-id",
+                "{claude_session_id}",
+                "--append-system-prompt-file",
+                "{brief}",
                 "{prompt}",
             ]
         }

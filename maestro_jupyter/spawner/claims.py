@@ -20,8 +20,9 @@ async def check_claimable(store: Any, tasks: list[dict[str, Any]], force: bool) 
         return
     unmet = await store.unmet_dependencies([task["id"] for task in tasks])
     if unmet:
-        waits = "; ".join(f"task {task_id} waits on {_names(deps)}"
-                          for task_id, deps in unmet.items())
+        waits = "; ".join(
+            f"task {task_id} waits on {_names(deps)}" for task_id, deps in unmet.items()
+        )
         every = list({dep["id"]: dep for deps in unmet.values() for dep in deps}.values())
         raise DependenciesUnmet(
             f"Cannot spawn: {waits}. Complete (or cancel) them first, or spawn with force.",

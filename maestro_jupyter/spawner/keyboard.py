@@ -28,7 +28,8 @@ def check_text(text: str) -> None:
     for position, char in enumerate(text):
         if char not in ALLOWED_CONTROLS and unicodedata.category(char) == "Cc":
             raise ValidationFailed.field(
-                "text", f"holds the control character U+{ord(char):04X} at {position} "
+                "text",
+                f"holds the control character U+{ord(char):04X} at {position} "
                 "(only newline and tab are allowed)",
             )
 

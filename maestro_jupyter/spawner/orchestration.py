@@ -56,9 +56,7 @@ from .terminals import (
 from .watcher import Watched, Watcher
 
 
-def resolve_cwd(
-    requested: str | Path | None, root_dir: str, fallback: str | None = None
-) -> str:
+def resolve_cwd(requested: str | Path | None, root_dir: str, fallback: str | None = None) -> str:
     """The absolute, symlink-free working directory, which must be a folder inside root_dir."""
     root = Path(root_dir).expanduser().resolve()
     path = Path(requested or fallback or root).expanduser()
@@ -93,8 +91,9 @@ class Spawner(LoggingConfigurable):
         3.0, help="Seconds a stopped agent gets to exit after SIGTERM before SIGKILL."
     ).tag(config=True)
     submit_delay = Float(
-        0.15, help="Seconds between a message's text and its Enter, so that a TUI agent takes "
-        "Enter as a key press of its own rather than part of a paste."
+        0.15,
+        help="Seconds between a message's text and its Enter, so that a TUI agent takes "
+        "Enter as a key press of its own rather than part of a paste.",
     ).tag(config=True)
     default_rows = Integer(40, help="Terminal rows when a spawn request gives none.").tag(
         config=True
@@ -126,7 +125,11 @@ class Spawner(LoggingConfigurable):
         self.catalogue = AgentCatalogue(agents, default_agent, self.log)
         self._starting: set[str] = set()  # recorded, not yet watched: reconcile leaves them be
         self.watcher = Watcher(
-            store, terminal_manager, self.log, self.poll_interval, self.activity_interval,
+            store,
+            terminal_manager,
+            self.log,
+            self.poll_interval,
+            self.activity_interval,
             self.stop_timeout,
         )
 
@@ -219,7 +222,11 @@ class Spawner(LoggingConfigurable):
                 tasks = await self.store.get_tasks(task_ids, include_subtasks=True)
             started = await self._open(manager, session, tasks, skills, agent, request)
             running = await move_session(
-                self.store, session_id, "running", when=("spawning",), started_at=now(),
+                self.store,
+                session_id,
+                "running",
+                when=("spawning",),
+                started_at=now(),
                 process_group=started.terminal.ptyproc.pid,
             )
             if running is None:
@@ -389,8 +396,9 @@ class Spawner(LoggingConfigurable):
             watched.stop_requested = True
         terminal = self._terminal(session)
         if terminal is not None:
-            await end_terminal(self.terminal_manager(), session["terminalName"], terminal,
-                               self.stop_timeout)
+            await end_terminal(
+                self.terminal_manager(), session["terminalName"], terminal, self.stop_timeout
+            )
         self.watcher.forget(session_id)
         stopped = await end_session(self.store, session_id, Ending("stopped"), actor)
         return stopped or await self.store.get_session(session_id)
@@ -422,12 +430,22 @@ class Spawner(LoggingConfigurable):
             terminal = manager.terminals.get(session["terminalName"]) if manager else None
             if terminal is not None and read_exit_code(folder / EXIT_CODE_FILE) is None:
                 self.watcher.watch(
-                    Watched(session["id"], session["terminalName"], terminal,
-                            folder / EXIT_CODE_FILE)
+                    Watched(
+                        session["id"], session["terminalName"], terminal, folder / EXIT_CODE_FILE
+                    )
                 )
             else:
-                lost.append(settle(self.store, session, folder, here, terminal is None,
-                                   self.stop_timeout, self.log))
+                lost.append(
+                    settle(
+                        self.store,
+                        session,
+                        folder,
+                        here,
+                        terminal is None,
+                        self.stop_timeout,
+                        self.log,
+                    )
+                )
         ended = [session_id for session_id in await asyncio.gather(*lost) if session_id]
         if ended:
             self.log.info("Maestro: settled %d session(s) left by a previous run", len(ended))
@@ -442,14 +460,16 @@ class Spawner(LoggingConfigurable):
         async def stop(watched: Watched) -> None:
             record = read_exit_code(watched.exit_file)
             if record is None:
-                await end_terminal(manager, watched.terminal_name, watched.terminal,
-                                   self.stop_timeout)
+                await end_terminal(
+                    manager, watched.terminal_name, watched.terminal, self.stop_timeout
+                )
             ending = exited(record.code) if record and not record.hangup else Ending("stopped")
             try:
                 await end_session(self.store, watched.session_id, ending)
             except MaestroError:
-                self.log.exception("Maestro session %s: could not record it %s",
-                                   watched.session_id, ending.status)
+                self.log.exception(
+                    "Maestro session %s: could not record it %s", watched.session_id, ending.status
+                )
 
         await asyncio.gather(*(stop(watched) for watched in await self.watcher.close()))
 

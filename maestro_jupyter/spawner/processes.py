@@ -97,8 +97,12 @@ async def end_processes(group: int, find: Callable[[], list[int]], grace: float)
 def server_identity() -> dict[str, Any]:
     """This server process, as a restarted server tells whether it is still running."""
     pid = os.getpid()
-    return {"host": socket.gethostname(), "pid": pid, "startTime": start_time(pid),
-            "bootId": boot_id()}
+    return {
+        "host": socket.gethostname(),
+        "pid": pid,
+        "startTime": start_time(pid),
+        "bootId": boot_id(),
+    }
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,9 @@ class ProcessRecord:
 
     @classmethod
     def of_leader(cls, session_id: str, pid: int, server_id: str) -> ProcessRecord:
-        return cls(session_id, pid, start_time(pid), boot_id(),
-                   {"id": server_id, **server_identity()})
+        return cls(
+            session_id, pid, start_time(pid), boot_id(), {"id": server_id, **server_identity()}
+        )
 
     def write(self, folder: Path) -> None:
         """Atomically, 0600, like the rest of the session folder."""
@@ -128,8 +133,13 @@ class ProcessRecord:
     def read(cls, folder: Path) -> ProcessRecord | None:
         try:
             data = json.loads((folder / PROCESS_FILE).read_text())
-            return cls(data["sessionId"], int(data["pid"]), data["startTime"], data["bootId"],
-                       dict(data["server"]))
+            return cls(
+                data["sessionId"],
+                int(data["pid"]),
+                data["startTime"],
+                data["bootId"],
+                dict(data["server"]),
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

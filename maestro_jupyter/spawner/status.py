@@ -46,8 +46,11 @@ def exited(code: int) -> Ending:
 def closed(code: int | None) -> Ending:
     """The end of a session whose terminal went away before the agent's exit was recorded."""
     if code is not None and code > 128:
-        return Ending("failed", exit_signal=code - 128,
-                      reason=f"{TERMINAL_CLOSED} (killed by signal {code - 128})")
+        return Ending(
+            "failed",
+            exit_signal=code - 128,
+            reason=f"{TERMINAL_CLOSED} (killed by signal {code - 128})",
+        )
     return Ending("failed", reason=TERMINAL_CLOSED)
 
 
@@ -58,8 +61,12 @@ async def end_session(
     None if the session was deleted."""
     try:
         return await store.end_session(
-            session_id, ending.status, exit_code=ending.exit_code,
-            exit_signal=ending.exit_signal, reason=ending.reason, actor=actor,
+            session_id,
+            ending.status,
+            exit_code=ending.exit_code,
+            exit_signal=ending.exit_signal,
+            reason=ending.reason,
+            actor=actor,
         )
     except NotFound:
         return None

@@ -130,8 +130,16 @@ def open_terminal(
     manager.create(
         name=name,
         shell_command=[
-            *default_signals(), "/bin/sh", "-c", WRAPPER_SCRIPT, "maestro-session",
-            str(rows), str(cols), str(exit_file), cwd, *argv,
+            *default_signals(),
+            "/bin/sh",
+            "-c",
+            WRAPPER_SCRIPT,
+            "maestro-session",
+            str(rows),
+            str(cols),
+            str(exit_file),
+            cwd,
+            *argv,
         ],
         cwd="/",
         extra_env=env,

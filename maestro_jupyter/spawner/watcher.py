@@ -102,8 +102,8 @@ class Watcher:
         record = read_exit_code(watched.exit_file)
         if record is not None:
             # A hangup with the server alive: the terminal was closed under the agent.
-            ending = Ending("failed", reason=TERMINAL_CLOSED) if record.hangup else exited(
-                record.code
+            ending = (
+                Ending("failed", reason=TERMINAL_CLOSED) if record.hangup else exited(record.code)
             )
             await self._finish(watched, ending)
         elif not terminal_alive(self.terminal_manager(), watched.terminal_name, watched.terminal):
@@ -125,8 +125,12 @@ class Watcher:
             return  # another check got there first
         session = await end_session(self.store, watched.session_id, ending, watched.session_id)
         if session is not None and session["status"] == ending.status:
-            self.log.info("Maestro session %s: %s (%s)", watched.session_id, ending.status,
-                          ending.reason or "exit code 0")
+            self.log.info(
+                "Maestro session %s: %s (%s)",
+                watched.session_id,
+                ending.status,
+                ending.reason or "exit code 0",
+            )
 
     async def _record_activity(self, watched: Watched) -> None:
         activity = getattr(watched.terminal, "last_activity", None)

@@ -7,11 +7,10 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from ..errors import Conflict, NotFound
+from ..vocabulary import DEFAULT_PROJECT_ID
 from . import schema as t
 from .transaction import StoreBase, bump, check_version
 from .wire import new_id, now, wire, wire_values
-
-DEFAULT_PROJECT_ID = "proj_default"
 
 _PROJECT_BY_ID = select(t.projects).where(t.projects.c.id == bindparam("project_id"))
 _PROJECTS = select(t.projects).order_by(t.projects.c.created_at, t.projects.c.id)
