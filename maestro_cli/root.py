@@ -28,6 +28,7 @@ COMMANDS = {
     "subtask": ("commands.subtasks", "subtask"),
     "session": ("commands.sessions", "session"),
     "project": ("commands.projects", "project"),
+    "worktree": ("commands.worktrees", "worktree"),
     "report": ("commands.report", "report"),
     "skill": ("commands.skills", "skill"),
     "status": ("commands.status", "status"),

@@ -57,9 +57,12 @@ def add_session(
     status: str = "running",
     project_id: str = "proj_default",
     parent: str | None = None,
+    session_id: str | None = None,
+    **fields: Any,
 ) -> str:
-    """A session row for `task_ids`, put in through `POST import` (no terminal is started)."""
-    session_id = "sess_" + secrets.token_hex(5)
+    """A session row for `task_ids`, put in through `POST import` (no terminal is started);
+    `fields` are more wire fields (isolation, worktree, branch, baseCommit...)."""
+    session_id = session_id or "sess_" + secrets.token_hex(5)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     ended = status in ("completed", "failed", "stopped")
     row = {
@@ -82,6 +85,7 @@ def add_session(
         "endedAt": now if ended else None,
         "lastActivity": now,
         "version": 1,
+        **fields,
     }
     document = {"format": "maestro-export", "schemaVersion": 1, "sessions": [row]}
     server.api("POST", "import?onConflict=fail", document)
