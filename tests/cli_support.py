@@ -28,6 +28,11 @@ from maestro_cli.main import cli
 # the env a spawned terminal really gets (URL with base_url, token, task ids) is what it needs.
 AGENTS = {
     "shell": {"argv": ["/bin/sh"]},
+    # An agent that can resume a conversation: its resume argv names the agent session id.
+    "resumable": {
+        "argv": ["/bin/sh"],
+        "resume": ["/bin/sh", "-c", "exec sleep 300", "{agent_session_id}"],
+    },
     "cli": {
         "argv": [sys.executable, "-m", "maestro_cli", "task", "complete", "-m", "done in the tab"]
     },

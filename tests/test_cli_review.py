@@ -169,17 +169,42 @@ def test_review_of_a_session_without_a_worktree_is_refused_once(
     assert maestro("session", "diff", "not-an-id").code == 2
 
 
-def test_resume_refusals_are_one_line_and_exit_1(
+def test_resume_opens_a_new_session_linked_to_the_old_one(
     maestro: Maestro,  # noqa: F811
     maestro_server: ServerProcess,  # noqa: F811
 ) -> None:
     task = maestro_server.api("POST", "tasks", {"title": "resume me"})
+    ended = add_session(
+        maestro_server,
+        [task["id"]],
+        status="stopped",
+        agent="resumable",
+        agentSessionId="8f1e2d3c-conversation",
+    )
+    resumed = maestro("session", "resume", ended)
+    assert resumed.code == 0, resumed.err
+    new = maestro_server.api("GET", "sessions?status=running")["items"]
+    new = [s for s in new if s.get("resumedFrom") == ended]
+    assert len(new) == 1 and new[0]["taskIds"] == [task["id"]]
+    assert resumed.out.startswith(f"Resumed {ended} as {new[0]['id']} (running) in terminal ")
+    info = maestro("session", "info", new[0]["id"])
+    assert f"resumed from  {ended}" in info.out
+    assert maestro("session", "stop", new[0]["id"]).code == 0
+
+
+def test_resume_refusals_are_one_line_and_exit_1(
+    maestro: Maestro,  # noqa: F811
+    maestro_server: ServerProcess,  # noqa: F811
+) -> None:
+    task = maestro_server.api("POST", "tasks", {"title": "resume me not"})
     running = add_session(maestro_server, [task["id"]])
     still = maestro("session", "resume", running)
-    assert still.code == 1 and still.out == "" and still.err.count("\n") == 1
-    assert still.err.startswith("Error: ")
-    ended = add_session(maestro_server, [task["id"]], status="stopped")
-    no_id = maestro("session", "resume", ended, "--json")
-    assert no_id.code == 1 and no_id.error["error"] == "conflict"
-    assert "agent session id" in no_id.error["message"]
+    assert (still.code, still.out) == (1, "")
+    assert still.err == f"Error: Session {running} is still running: stop it before resuming it.\n"
+    no_id = add_session(maestro_server, [task["id"]], status="stopped", agent="resumable")
+    refused = maestro("session", "resume", no_id, "--json")
+    assert refused.code == 1 and refused.error["error"] == "conflict"
+    assert refused.error["message"] == f"Session {no_id} has no agent session id to resume."
+    shell = add_session(maestro_server, [task["id"]], status="stopped")
+    assert "no resume command" in maestro("session", "resume", shell).err
     assert maestro("session", "resume", "sess_nothere").code == 1
