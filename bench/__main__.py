@@ -89,6 +89,7 @@ BENCHMARKS: dict[str, Callable[[bool], str | None]] = {
     "mcp": _printed_by("bench_mcp"),
     "worktree": _printed_by("bench_worktree"),
     "offloop": _printed_by("bench_offloop"),
+    "activity": _printed_by("bench_activity"),
 }
 
 

@@ -95,7 +95,8 @@ async def spawn(api: Any, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_claude_hooks_change_the_session(api, records, spawner):
-    session = await spawn(api, {})
+    task = await make_task(api)  # the needs-input message goes on the session's tasks
+    session = await spawn(api, {"taskIds": [task["id"]]})
     record = await wait_for_record(records, session["id"])
     settings_path = Path(option(record["args"], "--settings"))
     assert settings_path.parent.name == session["id"]

@@ -302,9 +302,12 @@ class Spawner(LoggingConfigurable):
                 "(merged or discarded?).",
                 {"id": session_id, "cwd": old["cwd"]},
             ) from None
-        tasks = await self.store.get_tasks(
-            [task_id for task_id in old["taskIds"] if task_id], include_subtasks=True
-        )
+        try:
+            tasks = await self.store.get_tasks(old["taskIds"], include_subtasks=True)
+        except NotFound as exc:
+            raise Conflict(
+                f"Session {session_id} cannot be resumed: {exc.message}", {"id": session_id}
+            ) from None
         skills = skill_registry.skills_for_role(old["role"], old["skills"], self.skills_dirs)
         to_claim = [task for task in tasks if task["status"] not in RESOLVED_TASK_STATUSES]
         await check_claimable(self.store, to_claim, False)
