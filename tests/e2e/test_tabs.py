@@ -223,3 +223,24 @@ def test_completing_a_task_whose_session_runs_asks_whether_to_stop_it(
 
     eventually(lambda: status_of(server, "tasks", task_id) == "completed")
     eventually(lambda: status_of(server, "sessions", session["id"]) == "stopped")
+
+
+def test_a_spawn_naming_no_size_starts_at_the_size_lab_reported(
+    server: LabServer, lab: LabPage
+) -> None:
+    lab.page.set_viewport_size({"width": 1100, "height": 700})  # reported again on resize
+    lab.page.wait_for_timeout(1000)  # the report waits for the resize to settle
+
+    session = spawn(server, "Start at the window's size")  # as the CLI does: no rows, cols
+
+    started = eventually(lambda: server.agent_runs().get(session["id"]))
+    lab.session_tab(session["id"]).click()
+    tab_rows, tab_cols = eventually(
+        lambda: (
+            (size := lab.terminal_size_of_session_tab(session["id"])) not in (None, (24, 80))
+            and size
+        )
+    )
+    assert started != (40, 120)  # not the server's default
+    assert abs(started[0] - tab_rows) <= 3, (started, (tab_rows, tab_cols))
+    assert abs(started[1] - tab_cols) <= 6, (started, (tab_rows, tab_cols))
