@@ -4,11 +4,13 @@
 
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
+import { boardPlugin } from './board/plugin';
 import { commandsPlugin } from './plugins/commands';
 import { eventsPlugin } from './plugins/events';
 import { modelPlugin } from './plugins/model';
 import { openerPlugin } from './plugins/opener';
 import { panelPlugin } from './plugins/panel';
+import { reviewPlugin } from './review/plugin';
 import { terminalFontPlugin } from './plugins/terminalFont';
 
 export * from './tokens';
@@ -19,7 +21,9 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   terminalFontPlugin,
   modelPlugin,
   panelPlugin,
-  commandsPlugin
+  commandsPlugin,
+  boardPlugin,
+  reviewPlugin
 ];
 
 export default plugins;
