@@ -15,12 +15,7 @@ import {
   ITask,
   ITimelineEntry
 } from './types';
-import {
-  Priority,
-  Role,
-  TASK_STATUSES,
-  TaskStatus
-} from './vocabulary';
+import { Priority, Role, TASK_STATUSES, TaskStatus } from './vocabulary';
 
 const PAGE_SIZE = 500;
 

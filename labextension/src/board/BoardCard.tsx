@@ -27,7 +27,9 @@ export const BoardCard = React.memo(function BoardCard(props: {
       role="option"
       aria-selected={selected}
       tabIndex={selected ? 0 : -1}
-      title={task.description ? `${task.title}\n\n${task.description}` : task.title}
+      title={
+        task.description ? `${task.title}\n\n${task.description}` : task.title
+      }
       onClick={() => onSelect(task.id)}
       onDoubleClick={() => onOpen(task.id)}
     >

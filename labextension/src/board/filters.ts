@@ -44,7 +44,8 @@ export function filterTasks(
       return false;
     }
     if (words.length) {
-      const text = `${task.title}\n${task.description}\n${task.id}`.toLowerCase();
+      const text =
+        `${task.title}\n${task.description}\n${task.id}`.toLowerCase();
       if (!words.every(word => text.includes(word))) {
         return false;
       }
@@ -54,10 +55,7 @@ export function filterTasks(
       if (filters.role && !sessions.some(s => s.role === filters.role)) {
         return false;
       }
-      if (
-        filters.needsMe &&
-        !sessions.some(s => s.status === 'needs_input')
-      ) {
+      if (filters.needsMe && !sessions.some(s => s.status === 'needs_input')) {
         return false;
       }
     }

@@ -36,7 +36,9 @@ export const boardPlugin: JupyterFrontEndPlugin<void> = {
     let board: MaestroBoardWidget | null = null;
 
     app.commands.addCommand(OPEN_BOARD, {
-      label: 'Maestro Board',
+      // The launcher card's text must not repeat the panel card's "Maestro".
+      label: args =>
+        args.isLauncher ? 'Task Board' : 'Open the Maestro Board',
       caption: 'Every task by status and every session, in the main area',
       icon: args => (args.isLauncher ? maestroIcon : undefined),
       execute: () => {

@@ -40,7 +40,11 @@ export function VirtualList(props: IVirtualListProps): JSX.Element {
       for (const entry of entries) {
         const key = (entry.target as HTMLElement).dataset.rowKey;
         const height = (entry.target as HTMLElement).offsetHeight;
-        if (key !== undefined && height && heights.current.get(key) !== height) {
+        if (
+          key !== undefined &&
+          height &&
+          heights.current.get(key) !== height
+        ) {
           heights.current.set(key, height);
           changed = true;
         }

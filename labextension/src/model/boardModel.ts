@@ -370,7 +370,10 @@ export class BoardModel {
       .then(diff => this._noteChangedFiles(session.id, diff.stats.files))
       .catch(error => {
         this._statsRead.delete(key);
-        console.warn(`Maestro: cannot read the changes of ${session.id}`, error);
+        console.warn(
+          `Maestro: cannot read the changes of ${session.id}`,
+          error
+        );
       });
   }
 

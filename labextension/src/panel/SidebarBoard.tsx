@@ -7,7 +7,10 @@
 
 import * as React from 'react';
 
-import { BOARD_STATUS_ORDER, FOLDED_BY_DEFAULT } from '../components/statusOrder';
+import {
+  BOARD_STATUS_ORDER,
+  FOLDED_BY_DEFAULT
+} from '../components/statusOrder';
 import { ConnectionIndicator } from '../components/ConnectionIndicator';
 import { LoadNotice } from '../components/LoadNotice';
 import { NeedsYou } from '../components/NeedsYou';

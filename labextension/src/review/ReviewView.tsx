@@ -130,7 +130,9 @@ export function ReviewView(props: IReviewViewProps): JSX.Element {
     setNotice(null);
     try {
       const result = await model.mergeSession(sessionId, strategy);
-      setNotice(`Merged into the base branch as ${result.commit.slice(0, 10)}.`);
+      setNotice(
+        `Merged into the base branch as ${result.commit.slice(0, 10)}.`
+      );
       await load();
     } catch (failure) {
       if (
@@ -157,10 +159,7 @@ export function ReviewView(props: IReviewViewProps): JSX.Element {
     const answer = await showDialog({
       title: 'Discard the session’s work?',
       body: `The worktree and the branch ${session?.branch ?? ''} are removed, with every change in them. This cannot be undone.`,
-      buttons: [
-        Dialog.cancelButton(),
-        Dialog.warnButton({ label: 'Discard' })
-      ]
+      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Discard' })]
     });
     if (!answer.button.accept) {
       return;
@@ -224,9 +223,9 @@ export function ReviewView(props: IReviewViewProps): JSX.Element {
             className="jp-Button jp-mod-styled maestro-Button"
             disabled={!hasWorktree && !(session && !isEnded(session))}
             onClick={() =>
-              void props.openTerminal().catch(failure =>
-                notifyError('Opening a terminal', failure)
-              )
+              void props
+                .openTerminal()
+                .catch(failure => notifyError('Opening a terminal', failure))
             }
           >
             Open in terminal
@@ -260,7 +259,9 @@ export function ReviewView(props: IReviewViewProps): JSX.Element {
                 data-path={changed.path}
                 onClick={() => setPicked(changed.path)}
               >
-                <span className={`maestro-FileStatus maestro-file-${changed.status}`}>
+                <span
+                  className={`maestro-FileStatus maestro-file-${changed.status}`}
+                >
                   {changed.status[0].toUpperCase()}
                 </span>{' '}
                 {changed.path}{' '}

@@ -70,7 +70,11 @@ function patchList<T>(
   return result;
 }
 
-function patchString(text: string, diff: IDiffEntry[], byLine: boolean): string {
+function patchString(
+  text: string,
+  diff: IDiffEntry[],
+  byLine: boolean
+): string {
   if (byLine) {
     return patchList(lines(text), diff, (line, lineDiff) =>
       patchString(line, lineDiff, false)
@@ -164,7 +168,10 @@ export function cellChanges(base: any, diff: IDiffEntry[]): ICellChange[] {
       });
       continue;
     }
-    const current = patchValue({ ...cell, source: sourceOf(cell) }, patch.diff ?? []);
+    const current = patchValue(
+      { ...cell, source: sourceOf(cell) },
+      patch.diff ?? []
+    );
     changes.push({
       kind: 'modified',
       cellType: current.cell_type ?? cell.cell_type ?? 'code',

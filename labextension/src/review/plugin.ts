@@ -5,7 +5,10 @@
  * worktree.
  */
 
-import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
 
 import { isEnded } from '../model/boardState';
 import { BoardModel } from '../model/boardModel';
@@ -41,7 +44,9 @@ export const reviewPlugin: JupyterFrontEndPlugin<void> = {
 
     app.commands.addCommand(REVIEW_SESSION, {
       label: args =>
-        args.sessionId ? `Review session ${args.sessionId}` : 'Review a session',
+        args.sessionId
+          ? `Review session ${args.sessionId}`
+          : 'Review a session',
       caption: "A session's changes: diff, merge or discard",
       execute: args => {
         const sessionId = String(args.sessionId ?? '');

@@ -72,7 +72,11 @@ export function rowsOfUnifiedDiff(diff: string): ISideRow[] {
   pairRuns(rows, removed, added);
   // A trailing empty context line is the split's artefact of the final newline.
   const lastRow = rows[rows.length - 1];
-  if (lastRow?.kind === 'same' && lastRow.left?.text === '' && diff.endsWith('\n')) {
+  if (
+    lastRow?.kind === 'same' &&
+    lastRow.left?.text === '' &&
+    diff.endsWith('\n')
+  ) {
     rows.pop();
   }
   return rows;
@@ -120,7 +124,10 @@ export function rowsOfTexts(base: string, current: string): ISideRow[] {
       });
       i++;
       j++;
-    } else if (j >= b.length || (i < a.length && lengths[i + 1][j] >= lengths[i][j + 1])) {
+    } else if (
+      j >= b.length ||
+      (i < a.length && lengths[i + 1][j] >= lengths[i][j + 1])
+    ) {
       removed.push({ number: i + 1, text: a[i] });
       i++;
     } else {
