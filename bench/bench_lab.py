@@ -99,7 +99,9 @@ def measure(browser: Any, size: int) -> dict[str, Any]:
             event_ms = appears.json_value() - sent
 
             started = time.monotonic()
-            page.evaluate("() => window.jupyterapp.commands.execute('maestro:open-board')")
+            page.evaluate(
+                "() => window.jupyterapp.commands.execute('maestro:open-board').then(() => null)"
+            )
             page.wait_for_selector("#maestro-board .maestro-BoardCard")
             board_s = time.monotonic() - started
             board_nodes = nodes(page, "#maestro-board")

@@ -25,7 +25,9 @@ def project(lab_server: LabServer, workspace: str) -> dict[str, Any]:
 
 
 def open_board(lab: LabPage) -> Any:
-    lab.page.evaluate("() => window.jupyterapp.commands.execute('maestro:open-board')")
+    lab.page.evaluate(
+        "() => window.jupyterapp.commands.execute('maestro:open-board').then(() => null)"
+    )
     board = lab.page.locator("#maestro-board")
     board.wait_for(state="visible")
     return board
@@ -44,10 +46,13 @@ def test_the_sidebar_button_and_the_launcher_open_the_board(lab: LabPage) -> Non
     panel = lab.open_panel()
     panel.get_by_role("button", name="Open board").click()
     lab.page.locator("#maestro-board").wait_for(state="visible")
-    lab.page.evaluate("() => window.jupyterapp.shell.currentWidget.close()")
+    tab = lab.page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text="Maestro board")
+    tab.locator(".lm-TabBar-tabCloseIcon").click()
     lab.page.locator("#maestro-board").wait_for(state="detached")
-    lab.page.evaluate("() => window.jupyterapp.commands.execute('launcher:create')")
-    lab.page.locator(".jp-LauncherCard", has_text="Task Board").click()
+    lab.page.evaluate(
+        "() => window.jupyterapp.commands.execute('launcher:create').then(() => null)"
+    )
+    lab.page.locator(".jp-LauncherCard:visible", has_text="Task Board").click()
     lab.page.locator("#maestro-board").wait_for(state="visible")
 
 
@@ -63,7 +68,8 @@ def test_columns_search_and_filters(
     )
     board = open_board(lab)
     pick(board, project)
-    eventually(lambda: column_titles(board, "todo") == ["Document the grammar", "Write the parser"])
+    # Same priority: oldest first.
+    eventually(lambda: column_titles(board, "todo") == ["Write the parser", "Document the grammar"])
     assert column_titles(board, "in_progress") == ["Fix the lexer"]
 
     board.get_by_label("Search tasks").fill("parser")

@@ -7,6 +7,7 @@ server's own store (the spawner's isolation lands separately), before Lab is ope
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import subprocess
 from pathlib import Path
@@ -29,9 +30,15 @@ def git(cwd: Path, *args: str) -> str:
 
 def notebook(*sources: str) -> str:
     cells = [
-        {"cell_type": "code", "metadata": {}, "source": source, "outputs": [],
-         "execution_count": None}
-        for source in sources
+        {
+            "id": f"cell-{index}",
+            "cell_type": "code",
+            "metadata": {},
+            "source": source,
+            "outputs": [],
+            "execution_count": None,
+        }
+        for index, source in enumerate(sources)
     ]
     return json.dumps(
         {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1
@@ -51,14 +58,20 @@ def worktree_session(lab_server: LabServer, workspace: str) -> dict[str, Any]:
     git(repo, "commit", "-q", "-m", "base")
 
     project = lab_server.api("POST", "projects", {"name": workspace[:60], "workingDir": str(repo)})
-    task = lab_server.api("POST", "tasks", {"title": "Change the notes", "projectId": project["id"]})
+    task = lab_server.api(
+        "POST", "tasks", {"title": "Change the notes", "projectId": project["id"]}
+    )
     session = lab_server.api(
-        "POST", "sessions", {"name": "reviewed", "projectId": project["id"],
-                             "taskIds": [task["id"]]}
+        "POST",
+        "sessions",
+        {"name": "reviewed", "projectId": project["id"], "taskIds": [task["id"]]},
     )
-    made = asyncio.run(
-        create_worktree(repo, session_id=session["id"], slug="notes", base_branch="main")
-    )
+    # Playwright's sync API holds this thread's event loop: the git call runs on its own.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        made = pool.submit(
+            asyncio.run,
+            create_worktree(repo, session_id=session["id"], slug="notes", base_branch="main"),
+        ).result()
     store = Store(f"sqlite:///{lab_server.env['MAESTRO_HOME']}/maestro.db")
     try:
         store.update_session(
@@ -85,7 +98,8 @@ def test_review_shows_text_and_notebook_diffs_and_merges(
     lab = LabPage(context.new_page(), lab_server).open(workspace)
     lab.wait_until_live()
     lab.page.evaluate(
-        "id => window.jupyterapp.commands.execute('maestro:review-session', {sessionId: id})",
+        "id => window.jupyterapp.commands.execute('maestro:review-session', {sessionId: id})"
+        ".then(() => null)",
         session_id,
     )
     review = lab.page.locator(f'.maestro-Review[data-session-id="{session_id}"]')

@@ -47,6 +47,7 @@ def test_ten_thousand_tasks_keep_the_dom_bounded(
     panel = lab.open_panel()
     # Every task is loaded (the group counts say so) but only a window of cards is rendered.
     header = panel.locator('.maestro-GroupHeader[data-group="todo"] .maestro-Count')
+    header.wait_for(timeout=120_000)
     eventually(lambda: header.inner_text() == str(TASKS // 5), timeout=60)
     lab.page.locator("#maestro-panel .maestro-Task").first.wait_for()
     assert 0 < lab.page.locator("#maestro-panel .maestro-Task").count() < 100
@@ -67,7 +68,9 @@ def test_ten_thousand_tasks_keep_the_dom_bounded(
     )
     lab.task_card("Arrives among ten thousand").wait_for()
 
-    lab.page.evaluate("() => window.jupyterapp.commands.execute('maestro:open-board')")
+    lab.page.evaluate(
+        "() => window.jupyterapp.commands.execute('maestro:open-board').then(() => null)"
+    )
     board = lab.page.locator("#maestro-board")
     board.locator(".maestro-BoardCard").first.wait_for()
     todo = board.locator('.maestro-Column[data-column="todo"] .maestro-ColumnHeader .maestro-Count')

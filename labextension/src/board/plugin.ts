@@ -48,10 +48,15 @@ export const boardPlugin: JupyterFrontEndPlugin<void> = {
           void tracker.add(board);
         }
         app.shell.activateById(board.id);
-        return board;
+        // Nothing returned: the launcher would re-add a returned widget in its own place.
       }
     });
-    launcher?.add({ command: OPEN_BOARD, category: 'Other', rank: 1 });
+    launcher?.add({
+      command: OPEN_BOARD,
+      category: 'Other',
+      rank: 11,
+      args: { isLauncher: true }
+    });
     void restorer?.restore(tracker, {
       command: OPEN_BOARD,
       name: () => 'maestro-board'

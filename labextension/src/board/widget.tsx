@@ -28,6 +28,12 @@ export class MaestroBoardWidget extends ReactWidget {
     super.dispose();
   }
 
+  /** A closed tab is gone: opening it again makes a new one. */
+  protected onCloseRequest(msg: Message): void {
+    super.onCloseRequest(msg);
+    this.dispose();
+  }
+
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     this.update();

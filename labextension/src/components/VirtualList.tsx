@@ -2,13 +2,20 @@
  * A scrolling list that renders only the rows in (and a little around) its visible part, so a
  * board of 10,000 tasks keeps a few dozen rows in the DOM. Rows may differ in height: each
  * row's height is measured once rendered (and again when it changes) and estimated until then.
- * Hand-rolled to keep the extension free of a windowing dependency.
+ * Hand-rolled to keep the extension free of a windowing dependency. A short list is rendered
+ * whole.
  */
 
 import * as React from 'react';
 
 /** How far beyond the visible part rows are still rendered, in pixels. */
 const OVERSCAN = 400;
+
+/**
+ * Up to this many rows are all rendered: a small board needs no windowing, and keeps the
+ * browser's find-in-page over every card.
+ */
+const RENDER_ALL_UP_TO = 150;
 
 export interface IVirtualListProps {
   /** One key per row, in order. */
@@ -85,8 +92,9 @@ export function VirtualList(props: IVirtualListProps): JSX.Element {
       offsets[i] + (heights.current.get(keys[i]) ?? estimate(keys[i]));
   }
   const total = offsets[keys.length];
-  const top = Math.max(0, scrollTop - OVERSCAN);
-  const bottom = scrollTop + viewport + OVERSCAN;
+  const windowed = keys.length > RENDER_ALL_UP_TO;
+  const top = windowed ? Math.max(0, scrollTop - OVERSCAN) : 0;
+  const bottom = windowed ? scrollTop + viewport + OVERSCAN : Infinity;
   let low = 0;
   let high = keys.length;
   while (low < high) {

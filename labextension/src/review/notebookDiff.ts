@@ -172,14 +172,17 @@ export function cellChanges(base: any, diff: IDiffEntry[]): ICellChange[] {
       { ...cell, source: sourceOf(cell) },
       patch.diff ?? []
     );
+    // A cell id nbformat filled in on one side only is no change a person made.
+    const otherChanges = (patch.diff ?? [])
+      .map(entry => String(entry.key))
+      .filter(key => key !== 'source' && key !== 'id');
+    const same = sourceOf(current) === sourceOf(cell);
     changes.push({
-      kind: 'modified',
+      kind: same && !otherChanges.length ? 'unchanged' : 'modified',
       cellType: current.cell_type ?? cell.cell_type ?? 'code',
       base: sourceOf(cell),
       current: sourceOf(current),
-      otherChanges: (patch.diff ?? [])
-        .map(entry => String(entry.key))
-        .filter(key => key !== 'source')
+      otherChanges
     });
   }
   return changes;

@@ -1,6 +1,7 @@
 /** The review of one session, as a main-area tab that follows the session's changes. */
 
 import { ReactWidget } from '@jupyterlab/apputils';
+import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { maestroIcon } from '../icon';
@@ -25,6 +26,12 @@ export class ReviewWidget extends ReactWidget {
   dispose(): void {
     this.model.changed.disconnect(this._onChanged, this);
     super.dispose();
+  }
+
+  /** A closed tab is gone: opening it again makes a new one. */
+  protected onCloseRequest(msg: Message): void {
+    super.onCloseRequest(msg);
+    this.dispose();
   }
 
   protected render(): JSX.Element {
