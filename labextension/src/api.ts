@@ -7,13 +7,15 @@ import { UUID } from '@lumino/coreutils';
 import { requestAPI } from './request';
 import {
   ICollection,
+  IMergeResult,
   IProject,
   ISession,
+  ISessionDiff,
   ISubtask,
   ITask,
   ITimelineEntry
 } from './types';
-import { Priority, Role, TaskStatus } from './vocabulary';
+import { Priority, Role, TASK_STATUSES, TaskStatus } from './vocabulary';
 
 const PAGE_SIZE = 500;
 
@@ -79,12 +81,22 @@ export interface IServerStatus {
 }
 
 export const MaestroAPI = {
-  /** Every task (of one project, when given), with its subtasks. */
-  listTasks(projectId?: string): Promise<ITask[]> {
-    return listAll<ITask>('tasks', {
-      include: 'subtasks',
-      ...(projectId ? { projectId } : {})
-    });
+  /**
+   * Every task (of one project, when given), with its subtasks. Pages follow a keyset cursor,
+   * so they are read one after another; each status is its own chain, and the chains run
+   * at once.
+   */
+  async listTasks(projectId?: string): Promise<ITask[]> {
+    const chains = await Promise.all(
+      TASK_STATUSES.map(status =>
+        listAll<ITask>('tasks', {
+          include: 'subtasks',
+          status,
+          ...(projectId ? { projectId } : {})
+        })
+      )
+    );
+    return chains.flat();
   },
 
   createTask(task: INewTask): Promise<ITask> {
@@ -188,6 +200,41 @@ export const MaestroAPI = {
     return requestAPI<ISession>(`sessions/${id}/stop`, {
       method: 'POST',
       body: {}
+    });
+  },
+
+  /** The session's changes against its base commit; `stat` leaves the patches out. */
+  sessionDiff(id: string, stat = false): Promise<ISessionDiff> {
+    return requestAPI<ISessionDiff>(`sessions/${id}/diff`, {
+      query: stat ? { stat: true } : {}
+    });
+  },
+
+  /** Merge the session's worktree into its base branch (409 `merge_conflict` names files). */
+  mergeSession(
+    id: string,
+    strategy: 'merge' | 'squash' = 'merge'
+  ): Promise<IMergeResult> {
+    return requestAPI<IMergeResult>(`sessions/${id}/merge`, {
+      method: 'POST',
+      body: { strategy }
+    });
+  },
+
+  /** Remove the session's worktree and branch. */
+  discardSession(id: string): Promise<ISession> {
+    return requestAPI<ISession>(`sessions/${id}/discard`, {
+      method: 'POST',
+      body: {}
+    });
+  },
+
+  /** A new session that resumes an ended one's agent conversation. */
+  resumeSession(id: string): Promise<ISession> {
+    return requestAPI<ISession>(`sessions/${id}/resume`, {
+      method: 'POST',
+      body: {},
+      headers: createHeaders()
     });
   },
 

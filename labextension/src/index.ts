@@ -5,12 +5,14 @@
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
 import { attentionPlugin } from './plugins/attention';
+import { boardPlugin } from './board/plugin';
 import { commandsPlugin } from './plugins/commands';
 import { eventsPlugin } from './plugins/events';
 import { modelPlugin } from './plugins/model';
 import { openerPlugin } from './plugins/opener';
 import { panelPlugin } from './plugins/panel';
 import { sessionActionsPlugin } from './plugins/sessionActions';
+import { reviewPlugin } from './review/plugin';
 import { terminalFontPlugin } from './plugins/terminalFont';
 
 export * from './tokens';
@@ -23,7 +25,9 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   panelPlugin,
   commandsPlugin,
   attentionPlugin,
-  sessionActionsPlugin
+  sessionActionsPlugin,
+  boardPlugin,
+  reviewPlugin
 ];
 
 export default plugins;

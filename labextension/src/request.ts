@@ -24,20 +24,43 @@ export class MaestroRequestError extends Error {
   }
 
   /**
-   * The message with the fields a validation error names, for people; a field the message
-   * already names (the server's summary does) is not said twice.
+   * The error for people, each thing said once. A validation error names its fields in words
+   * ("Task ids, item 1: …"); the server's own message, which summarises the same errors with
+   * their raw paths, is then left out.
    */
   describe(): string {
-    const errors: Array<{ field?: string; message?: string }> =
-      this.details?.errors ?? [];
-    const fields = errors
-      .filter(error => error.field || error.message)
-      .map(error => [error.field, error.message].filter(Boolean).join(': '))
-      .filter(field => !this.message.includes(field));
-    return fields.length
-      ? `${this.message} (${fields.join('; ')})`
-      : this.message;
+    const errors: Array<{ field?: string; message?: string }> = (
+      this.details?.errors ?? []
+    ).filter((error: { message?: string }) => error.message);
+    if (!errors.length) {
+      return this.message;
+    }
+    const parts = errors.map(error =>
+      error.field && error.field !== 'body'
+        ? `${fieldInWords(error.field)}: ${error.message}`
+        : error.message!
+    );
+    const summarised = errors.some(error =>
+      this.message.includes(error.message!)
+    );
+    return summarised
+      ? parts.join('; ')
+      : `${this.message} (${parts.join('; ')})`;
   }
+}
+
+/** "taskIds.0" -> "Task ids, item 1"; "body.title" -> "Title". */
+export function fieldInWords(field: string): string {
+  const words = field
+    .split('.')
+    .filter(part => part !== 'body')
+    .map(part =>
+      /^\d+$/.test(part)
+        ? `item ${Number(part) + 1}`
+        : part.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase()
+    )
+    .join(', ');
+  return words ? words[0].toUpperCase() + words.slice(1) : field;
 }
 
 export interface IRequestOptions {

@@ -72,6 +72,18 @@ export interface ISession {
   /** Null for an agent registered from outside, which Maestro cannot type into. */
   terminalName: string | null;
   spawnSource?: SpawnSource;
+  /** What the agent is doing, from its hooks or its terminal's output. */
+  activity?: 'working' | 'idle' | 'unknown';
+  activitySource?: 'hook' | 'output' | null;
+  lastOutputAt?: string | null;
+  /** `worktree`: the session works in its own git worktree, on its own branch. */
+  isolation?: 'worktree' | 'none';
+  worktree?: string | null;
+  branch?: string | null;
+  baseCommit?: string | null;
+  resumedFrom?: string | null;
+  agentSessionId?: string | null;
+  cwd?: string | null;
   createdAt: string;
   endedAt?: string | null;
   version: number;
@@ -112,4 +124,34 @@ export interface IMaestroEvent<T = any> {
 export interface ISpawnRequest {
   session: ISession;
   terminalName: string;
+}
+
+/** One changed file of a session's worktree (`GET sessions/{id}/diff`). */
+export interface IDiffFile {
+  path: string;
+  oldPath?: string | null;
+  status: 'added' | 'modified' | 'deleted' | 'renamed';
+  additions: number | null;
+  deletions: number | null;
+  binary?: boolean;
+  tooLarge?: boolean;
+  /** The unified diff; absent with `stat`, or for binary and large files. */
+  diff?: string | null;
+  /** Notebooks: the base notebook and nbdime's diff of it. */
+  notebook?: { base: any; diff: any[] } | null;
+}
+
+export interface ISessionDiff {
+  baseCommit: string | null;
+  files: IDiffFile[];
+  stats: { files: number; additions: number; deletions: number };
+  truncated?: boolean;
+}
+
+export interface IMergeResult {
+  commit: string;
+  merged: boolean;
+  strategy: string;
+  worktreeCommit: string | null;
+  session: ISession;
 }

@@ -79,7 +79,7 @@ def test_complete_and_block_from_the_panel(lab: LabPage, lab_server: LabServer) 
     )
     assert blocked["blockedReason"] == "waiting for the DBA's maintenance window"
     lab.page.locator(
-        '.maestro-Group[data-group="blocked"]', has_text="Upgrade the database"
+        '.maestro-Task[data-status="blocked"]', has_text="Upgrade the database"
     ).wait_for()
 
 
@@ -121,6 +121,8 @@ def test_a_session_spawned_from_the_panel_opens_at_the_tab_size(
 
 def test_a_refused_task_shows_the_server_message_and_keeps_the_input(lab: LabPage) -> None:
     panel = lab.open_panel()
+    # Add waits for a title; one over the server's 500 characters is refused by the server.
+    panel.get_by_label("New task title").fill("x" * 501)
     panel.get_by_label("New task description").fill("A description typed with care")
     panel.get_by_role("button", name="Add task").click()
 
@@ -169,5 +171,5 @@ def test_an_edit_moves_a_blocked_task_back_to_work(lab: LabPage, lab_server: Lab
     )
     assert moved["priority"] == "high"
     lab.page.locator(
-        '.maestro-Group[data-group="in_progress"]', has_text="Wait for the API keys"
+        '.maestro-Task[data-status="in_progress"]', has_text="Wait for the API keys"
     ).wait_for()

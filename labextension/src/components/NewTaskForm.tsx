@@ -1,4 +1,7 @@
-/** The new-task form: title, description and priority; cleared once the server took it. */
+/**
+ * The new-task form: title, description and priority; Add stays disabled until a title is
+ * typed; cleared once the server took it.
+ */
 
 import * as React from 'react';
 
@@ -15,6 +18,9 @@ export function NewTaskForm(props: { model: BoardModel }): JSX.Element {
 
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
+    if (!title.trim()) {
+      return;
+    }
     setBusy(true);
     const created = await attempt('Creating the task', () =>
       props.model.createTask({ title, description, priority })
@@ -53,7 +59,8 @@ export function NewTaskForm(props: { model: BoardModel }): JSX.Element {
         <button
           type="submit"
           className="jp-Button jp-mod-styled jp-mod-accept maestro-Button"
-          disabled={busy}
+          disabled={busy || !title.trim()}
+          title={title.trim() ? 'Add the task' : 'Type a title first'}
         >
           Add task
         </button>

@@ -1,5 +1,6 @@
 /**
- * Spawn a session for a task: its role and agent (the server's agents are suggested). A task
+ * Spawn a session for a task: its role and agent (a list of the server's agents, shown on
+ * focus, when it names them). A task
  * with unmet dependencies, or held by a live session, is refused with a Force offer.
  */
 
@@ -16,7 +17,6 @@ export function SpawnForm(props: {
   onDone: () => void;
 }): JSX.Element {
   const { task, model } = props;
-  const listId = `maestro-agents-${task.id}`;
   const [role, setRole] = React.useState<Role>('worker');
   const [agent, setAgent] = React.useState('');
   const [busy, setBusy] = React.useState(false);
@@ -50,19 +50,37 @@ export function SpawnForm(props: {
             </option>
           ))}
         </select>
-        <input
-          className="maestro-Input"
-          aria-label="Agent"
-          placeholder={`agent (${model.defaultAgent || 'default'})`}
-          list={listId}
-          value={agent}
-          onChange={event => setAgent(event.target.value)}
-        />
-        <datalist id={listId}>
-          {model.agents.map(name => (
-            <option key={name} value={name} />
-          ))}
-        </datalist>
+        {model.agents.length ? (
+          // The server's agents as a list whose choices show as soon as it has the focus.
+          <select
+            className="maestro-Select"
+            aria-label="Agent"
+            value={agent}
+            onChange={event => setAgent(event.target.value)}
+          >
+            <option value="">
+              {model.defaultAgent
+                ? `${model.defaultAgent} (default)`
+                : 'default agent'}
+            </option>
+            {model.agents
+              .filter(name => name !== model.defaultAgent)
+              .map(name => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+          </select>
+        ) : (
+          <input
+            className="maestro-Input"
+            aria-label="Agent"
+            placeholder="Agent"
+            title={`The agent to run (default: ${model.defaultAgent || "the server's"})`}
+            value={agent}
+            onChange={event => setAgent(event.target.value)}
+          />
+        )}
       </div>
       <div className="maestro-Row">
         <button

@@ -12,7 +12,9 @@ import { INewTask, IServerStatus, ITaskChanges, MaestroAPI } from '../api';
 import { MaestroRequestError } from '../request';
 import {
   IMaestroEvent,
+  IMergeResult,
   IProject,
+  ISessionDiff,
   ISession,
   ISubtask,
   ITask,
@@ -52,6 +54,11 @@ export interface IForceOption {
   force?: boolean;
 }
 
+/** A view of the board that a component asks for; the plugin that owns it opens it. */
+export type ViewRequest =
+  | { view: 'board' }
+  | { view: 'review'; sessionId: string };
+
 type RowKind = 'task' | 'subtask' | 'session' | 'project';
 const ROW_KINDS: readonly string[] = ['task', 'subtask', 'session', 'project'];
 
@@ -74,6 +81,16 @@ export class BoardModel {
 
   get changed(): ISignal<this, void> {
     return this._changed;
+  }
+
+  /** Emits when a component asks for the main-area board or a session's review. */
+  get viewRequested(): ISignal<this, ViewRequest> {
+    return this._viewRequested;
+  }
+
+  /** Ask for a main-area view (the board, a session's review). */
+  requestView(request: ViewRequest): void {
+    this._viewRequested.emit(request);
   }
 
   /** Agent names offered by the spawn form (the server's, when it lists them). */
@@ -125,6 +142,12 @@ export class BoardModel {
   }
 
   set isConnected(value: boolean) {
+    // The first connection replays from where the start-up load began, so that load alone
+    // is enough: the reload asked for on connecting is skipped once (only reconnects reload).
+    if (value && !this._hasConnected) {
+      this._hasConnected = true;
+      this._skipReload = true;
+    }
     this._isConnected = value;
     this._changed.emit();
   }
@@ -134,6 +157,12 @@ export class BoardModel {
    * asked for while one runs runs once more after it, so it sees everything up to the ask.
    */
   reload(): Promise<void> {
+    if (this._skipReload) {
+      this._skipReload = false;
+      if (this._loading || this._isLoaded) {
+        return this._loading ?? Promise.resolve();
+      }
+    }
     if (this._loading) {
       this._loadAgain = true;
       return this._loading;
@@ -324,6 +353,72 @@ export class BoardModel {
     );
   }
 
+  /** A session's changes against its base commit (its worktree's, with patches). */
+  async diff(sessionId: string): Promise<ISessionDiff> {
+    const diff = await this._call(() => MaestroAPI.sessionDiff(sessionId));
+    this._noteChangedFiles(sessionId, diff.stats.files);
+    return diff;
+  }
+
+  /**
+   * How many files a worktree session changed, once read (`?stat=true`); undefined until
+   * then. The board asks only for the cards it shows; `loadChangedFiles` reads it.
+   */
+  changedFiles(sessionId: string): number | undefined {
+    return this._changedFiles.get(sessionId);
+  }
+
+  /** Read a worktree session's changed-file count, once per session version. */
+  loadChangedFiles(session: ISession): void {
+    const key = `${session.id}@${session.version}`;
+    if (session.isolation !== 'worktree' || this._statsRead.has(key)) {
+      return;
+    }
+    this._statsRead.add(key);
+    this._call(() => MaestroAPI.sessionDiff(session.id, true))
+      .then(diff => this._noteChangedFiles(session.id, diff.stats.files))
+      .catch(error => {
+        this._statsRead.delete(key);
+        console.warn(
+          `Maestro: cannot read the changes of ${session.id}`,
+          error
+        );
+      });
+  }
+
+  /** Merge the session's worktree into its base branch; a conflict is a 409 naming files. */
+  async mergeSession(
+    sessionId: string,
+    strategy: 'merge' | 'squash' = 'merge'
+  ): Promise<IMergeResult> {
+    const result = await this._call(() =>
+      MaestroAPI.mergeSession(sessionId, strategy)
+    );
+    this._keep('session', result.session);
+    this._noteChangedFiles(sessionId, 0);
+    return result;
+  }
+
+  /** Remove the session's worktree and branch. */
+  async discardSession(sessionId: string): Promise<ISession> {
+    const session = this._keep(
+      'session',
+      await this._call(() => MaestroAPI.discardSession(sessionId))
+    );
+    this._noteChangedFiles(sessionId, 0);
+    return session;
+  }
+
+  /** Resume an ended session's agent in a new session, and bring its tab forward. */
+  async resumeSession(sessionId: string): Promise<ISession> {
+    const session = this._keep(
+      'session',
+      await this._call(() => MaestroAPI.resumeSession(sessionId))
+    );
+    await this._options.openSession(session, true);
+    return session;
+  }
+
   /** Bring the session's tab forward, opening it if needed. */
   async openSession(session: ISession): Promise<void> {
     if (!(await this._options.openSession(session, true))) {
@@ -364,6 +459,13 @@ export class BoardModel {
           : (error as Error).message;
     } finally {
       this._during = null;
+      this._changed.emit();
+    }
+  }
+
+  private _noteChangedFiles(sessionId: string, count: number): void {
+    if (this._changedFiles.get(sessionId) !== count) {
+      this._changedFiles.set(sessionId, count);
       this._changed.emit();
     }
   }
@@ -460,12 +562,18 @@ export class BoardModel {
 
   private _state = new BoardState();
   private _changed = new Signal<this, void>(this);
+  private _viewRequested = new Signal<this, ViewRequest>(this);
   private _agents: readonly string[] = [];
   private _defaultAgent = '';
   private _isLoaded = false;
   private _loadError: string | null = null;
   private _storeFault: IStoreFault | null = null;
   private _isConnected = false;
+  private _hasConnected = false;
+  private _skipReload = false;
+  private _changedFiles = new Map<string, number>();
+  /** `id@version` of the sessions whose changed-file count was read. */
+  private _statsRead = new Set<string>();
   private _loading: Promise<void> | null = null;
   private _loadAgain = false;
   private _during: { touched: Set<string>; deleted: Set<string> } | null = null;

@@ -122,8 +122,30 @@ export interface IBoardState {
   ): readonly string[];
   /** The sessions that have not ended (of one project, or of all with null), newest first. */
   activeSessions(projectId?: string | null): readonly ISession[];
+  /** The sessions waiting for a person (`needs_input`), longest waiting first. */
+  needsYou(projectId?: string | null): readonly ISession[];
+  /**
+   * Every session once (of one project, or of all with null): the ones that need you first,
+   * then working, then idle, then the rest; newest first within each.
+   */
+  sessionList(projectId?: string | null): readonly ISession[];
   /** The projects, oldest first (the server's order). */
   projectList(): readonly IProject[];
+}
+
+/** Where a session sorts in the session list: what needs a person, then what works. */
+export function sessionRank(session: ISession): number {
+  if (session.status === 'needs_input') {
+    return 0;
+  }
+  if (isEnded(session)) {
+    return 4;
+  }
+  return session.activity === 'working'
+    ? 1
+    : session.activity === 'idle'
+      ? 2
+      : 3;
 }
 
 export class BoardState implements IBoardState {
@@ -217,6 +239,36 @@ export class BoardState implements IBoardState {
       this._active.set(key, active);
     }
     return active;
+  }
+
+  needsYou(projectId: string | null = null): readonly ISession[] {
+    const key = `needs:${filterKey(projectId)}`;
+    let found = this._active.get(key);
+    if (!found) {
+      found = this.activeSessions(projectId)
+        .filter(session => session.status === 'needs_input')
+        .reverse();
+      this._active.set(key, found);
+    }
+    return found;
+  }
+
+  sessionList(projectId: string | null = null): readonly ISession[] {
+    const key = `all:${filterKey(projectId)}`;
+    let found = this._active.get(key);
+    if (!found) {
+      found = [...this._sessions.values()]
+        .filter(
+          session => projectId === null || session.projectId === projectId
+        )
+        .sort(
+          (a, b) =>
+            sessionRank(a) - sessionRank(b) ||
+            b.createdAt.localeCompare(a.createdAt)
+        );
+      this._active.set(key, found);
+    }
+    return found;
   }
 
   projectList(): readonly IProject[] {
@@ -506,6 +558,7 @@ export class BoardState implements IBoardState {
   private _entries = new Map<string, ITaskEntry>();
   /** Per project filter ('' for all): status -> task ids in board order. */
   private _groups = new Map<string, Map<TaskStatus, string[]>>();
+  /** Per filter key: the session lists (active, needs you, all), rebuilt after a change. */
   private _active = new Map<string, ISession[]>();
   private _projectList: IProject[] | null = null;
 }

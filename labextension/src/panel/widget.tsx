@@ -1,8 +1,11 @@
 /**
- * The Maestro sidebar widget around the React board.
+ * The Maestro sidebar widget around the React board. It renders only while shown: changes
+ * that arrive while it is hidden are rendered once, when it is shown again, and a burst of
+ * events renders once per frame (Lumino conflates update requests).
  */
 
 import { ReactWidget } from '@jupyterlab/apputils';
+import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { maestroIcon } from '../icon';
@@ -17,6 +20,7 @@ export class MaestroPanel extends ReactWidget implements IMaestroPanel {
     this.addClass('maestro-Panel');
     this.title.icon = maestroIcon;
     this.title.caption = 'Maestro: tasks and agent sessions';
+    model.changed.connect(this._onChanged, this);
   }
 
   startNewTask(): void {
@@ -28,7 +32,23 @@ export class MaestroPanel extends ReactWidget implements IMaestroPanel {
     );
   }
 
+  dispose(): void {
+    this.model.changed.disconnect(this._onChanged, this);
+    super.dispose();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.update();
+  }
+
   protected render(): JSX.Element {
     return <SidebarBoard model={this.model} />;
+  }
+
+  private _onChanged(): void {
+    if (this.isVisible) {
+      this.update();
+    }
   }
 }

@@ -1,0 +1,62 @@
+/**
+ * A task on the main-area board: one compact card (priority, title on two lines at most,
+ * labels, subtasks done, its sessions' states, "needs you"). Memoised on the task's entry, so
+ * an event re-renders only the card it touches.
+ */
+
+import * as React from 'react';
+
+import { ITaskEntry, isEnded } from '../model/boardState';
+
+export const BoardCard = React.memo(function BoardCard(props: {
+  entry: ITaskEntry;
+  selected: boolean;
+  onSelect: (taskId: string) => void;
+  onOpen: (taskId: string) => void;
+}): JSX.Element {
+  const { entry, selected, onSelect, onOpen } = props;
+  const { task, subtasks, sessions } = entry;
+  const live = sessions.filter(session => !isEnded(session));
+  const needsYou = live.some(session => session.status === 'needs_input');
+  const done = subtasks.filter(subtask => subtask.completed).length;
+  return (
+    <div
+      className={`maestro-BoardCard${selected ? ' maestro-mod-selected' : ''}${needsYou ? ' maestro-mod-needsYou' : ''}`}
+      data-task-id={task.id}
+      data-status={task.status}
+      role="option"
+      aria-selected={selected}
+      tabIndex={selected ? 0 : -1}
+      title={
+        task.description ? `${task.title}\n\n${task.description}` : task.title
+      }
+      onClick={() => onSelect(task.id)}
+      onDoubleClick={() => onOpen(task.id)}
+    >
+      <div className="maestro-BoardCardTitle">
+        <span className={`maestro-Dot maestro-priority-${task.priority}`} />
+        {task.title}
+      </div>
+      <div className="maestro-BoardCardMeta">
+        {needsYou && <span className="maestro-NeedsYouMark">needs you</span>}
+        {subtasks.length > 0 && (
+          <span className="maestro-Meta">
+            {done}/{subtasks.length}
+          </span>
+        )}
+        {live.map(session => (
+          <span
+            key={session.id}
+            className={`maestro-SessionDot maestro-status-${session.status}`}
+            title={`${session.name} (${session.role}, ${session.agent}): ${session.status.replace('_', ' ')}`}
+          />
+        ))}
+        {(task.labels ?? []).slice(0, 3).map(label => (
+          <span key={label} className="maestro-Label">
+            {label}
+          </span>
+        ))}
+      </div>
+    </div>
+  );
+});

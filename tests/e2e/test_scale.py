@@ -1,0 +1,78 @@
+"""10,000 tasks: the sidebar and the board keep a bounded DOM (only what is in view)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.seed import seed
+
+from .conftest import make_isolated_env
+from .lab import LabServer
+from .pages import LabPage, eventually
+
+TASKS = 10_000
+# A few thousand at most (the goal): a hundred or so cards in view, never one per task.
+MAX_NODES = 4_000
+
+
+@pytest.fixture(scope="module")
+def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    root = tmp_path_factory.mktemp("lab-scale")
+    env = make_isolated_env(root)
+    seed(Path(env["MAESTRO_HOME"]) / "maestro.db", TASKS)
+    server = LabServer(root, env)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def nodes(lab: LabPage, selector: str) -> int:
+    return lab.page.evaluate(
+        "selector => document.querySelector(selector).getElementsByTagName('*').length",
+        selector,
+    )
+
+
+def test_ten_thousand_tasks_keep_the_dom_bounded(
+    big_server: LabServer, context: Any, workspace: str
+) -> None:
+    lab = LabPage(context.new_page(), big_server).open(workspace)
+    lab.wait_until_live(timeout=60_000)
+    panel = lab.open_panel()
+    # Every task is loaded (the group counts say so) but only a window of cards is rendered.
+    header = panel.locator('.maestro-GroupHeader[data-group="todo"] .maestro-Count')
+    header.wait_for(timeout=120_000)
+    eventually(lambda: header.inner_text() == str(TASKS // 5), timeout=60)
+    lab.page.locator("#maestro-panel .maestro-Task").first.wait_for()
+    assert 0 < lab.page.locator("#maestro-panel .maestro-Task").count() < 100
+    assert nodes(lab, "#maestro-panel") < MAX_NODES
+
+    # Scrolling far down renders the cards there, still a window of them.
+    lab.page.evaluate(
+        "() => { const list = document.querySelector('#maestro-panel .maestro-VirtualList');"
+        " list.scrollTop = list.scrollHeight / 2; }"
+    )
+    eventually(lambda: lab.page.locator("#maestro-panel .maestro-Task").count() > 0)
+    assert nodes(lab, "#maestro-panel") < MAX_NODES
+
+    # A task created over REST shows, the rest of the board untouched.
+    big_server.api("POST", "tasks", {"title": "Arrives among ten thousand", "priority": "urgent"})
+    lab.page.evaluate(
+        "() => { document.querySelector('#maestro-panel .maestro-VirtualList').scrollTop = 0; }"
+    )
+    lab.task_card("Arrives among ten thousand").wait_for()
+
+    lab.page.evaluate(
+        "() => window.jupyterapp.commands.execute('maestro:open-board').then(() => null)"
+    )
+    board = lab.page.locator("#maestro-board")
+    board.locator(".maestro-BoardCard").first.wait_for()
+    todo = board.locator('.maestro-Column[data-column="todo"] .maestro-ColumnHeader .maestro-Count')
+    assert todo.inner_text() == str(TASKS // 5 + 1)
+    assert nodes(lab, "#maestro-board") < MAX_NODES
