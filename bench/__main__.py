@@ -90,6 +90,7 @@ BENCHMARKS: dict[str, Callable[[bool], str | None]] = {
     "worktree": _printed_by("bench_worktree"),
     "offloop": _printed_by("bench_offloop"),
     "activity": _printed_by("bench_activity"),
+    "lab": _printed_by("bench_lab"),
 }
 
 
