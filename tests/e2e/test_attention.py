@@ -56,7 +56,7 @@ def test_a_session_that_needs_input_is_notified_by_name_and_open_brings_its_tab(
     assert session["name"] in toast.inner_text()
     assert toast.locator("b, i").count() == 0
     eventually(lambda: badge(lab) == before + 1)
-    assert "maestro-status-needs_input" in (tab.get_attribute("class") or "")
+    assert "maestro-tab-status-needs_input" in (tab.get_attribute("class") or "")
 
     toast.get_by_role("button", name="Open").click()
 
@@ -67,7 +67,7 @@ def test_a_session_that_needs_input_is_notified_by_name_and_open_brings_its_tab(
         "POST", f"sessions/{session['id']}/report", {"kind": "progress", "message": "thanks"}
     )
     eventually(lambda: badge(lab) == before)
-    eventually(lambda: "maestro-status-needs_input" not in (tab.get_attribute("class") or ""))
+    eventually(lambda: "maestro-tab-status-needs_input" not in (tab.get_attribute("class") or ""))
     toast.wait_for(state="detached")
 
 

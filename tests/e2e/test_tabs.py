@@ -99,8 +99,8 @@ def test_twenty_session_tabs_have_distinct_short_titles(server: LabServer, lab: 
         # The tooltip carries the full name, role, agent and status; classes mark the last two.
         assert session["name"] in title["caption"]
         assert "worker · test ·" in title["caption"]
-        assert "maestro-role-worker" in title["className"]
-        assert "maestro-status-" in title["className"]
+        assert "maestro-tab-role-worker" in title["className"]
+        assert "maestro-tab-status-" in title["className"]
     # Shortened from the middle: the number near the start and the end both stay visible.
     assert labels[3].startswith("Add retries 3") and "service" in labels[3]
 

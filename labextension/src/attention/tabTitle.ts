@@ -53,8 +53,8 @@ export function sessionTabTitle(
     caption: lines.join('\n'),
     className: [
       'maestro-SessionTab',
-      `maestro-role-${session.role}`,
-      `maestro-status-${session.status}`
+      `maestro-tab-role-${session.role}`,
+      `maestro-tab-status-${session.status}`
     ].join(' ')
   };
 }
