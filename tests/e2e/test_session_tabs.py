@@ -35,7 +35,7 @@ def test_a_session_spawned_over_rest_opens_as_a_tab_titled_for_it(
 
     tab = lab.session_tab(session["id"])
     tab.wait_for(state="visible", timeout=8_000)
-    assert tab.inner_text().strip() == "login-fixer"
+    assert tab.inner_text().strip() == f"login-fixer · {session['id'][-4:]}"
     assert lab.terminal_names_of_session_tabs(session["id"]) == [f"maestro_{session['id']}"]
     terminals = {t["name"] for t in lab_server.call("GET", "api/terminals")}
     assert f"maestro_{session['id']}" in terminals
