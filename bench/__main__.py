@@ -87,6 +87,10 @@ BENCHMARKS: dict[str, Callable[[bool], str | None]] = {
     "lock": _printed_by("bench_lock"),
     "claims": _printed_by("bench_claims"),
     "mcp": _printed_by("bench_mcp"),
+    "worktree": _printed_by("bench_worktree"),
+    "offloop": _printed_by("bench_offloop"),
+    "activity": _printed_by("bench_activity"),
+    "lab": _printed_by("bench_lab"),
 }
 
 

@@ -145,6 +145,8 @@ class Maestro(ExtensionApp):
             skills_dirs=list(self.skills_dirs),
             agents=dict(self.agents),
             default_agent=self.default_agent,
+            # A spawn that names no size starts at the size a connected Lab window reported.
+            terminal_size=self.settings["maestro_lab_windows"].latest,
         )
         self.settings["maestro_spawner"] = spawner
         # Terminals do not outlive their server: settle the sessions the last one left running,

@@ -64,6 +64,17 @@ def render_brief(
         "(environment variables MAESTRO_URL, MAESTRO_TOKEN, MAESTRO_SESSION_ID, MAESTRO_TASK_IDS).",
         "",
     ]
+    if session.get("worktree"):
+        lines += [
+            "## Your branch",
+            "",
+            f"You work in your own git worktree `{session['worktree']}`, on the branch "
+            f"`{session['branch']}` (from commit `{session['baseCommit']}`); other sessions have "
+            "theirs. Commit your work on this branch; never switch branches, merge or push. "
+            "Your work is merged into the base branch after review (`maestro session merge`), "
+            "and what you leave uncommitted is committed for you then.",
+            "",
+        ]
     if instructions:
         lines += ["## Instructions", "", instructions.strip(), ""]
     lines += ["## Tasks", ""]

@@ -100,7 +100,16 @@ class RequestInProgress(Conflict):
 
 
 class MergeConflict(Conflict):
+    """Merging a session's branch conflicts (`details.files`); the merge was undone."""
+
     code = "merge_conflict"
+
+
+class GitFailed(Conflict):
+    """A git command refused or failed (`details.command`, `details.stderr`): the repository's
+    state does not allow the operation (a lock file, no identity, a timeout)."""
+
+    code = "git_failed"
 
 
 class VersionMismatch(MaestroError):

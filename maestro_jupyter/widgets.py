@@ -15,6 +15,7 @@ from typing import Any
 
 try:
     import ipywidgets as widgets
+    from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
 except ImportError as error:  # pragma: no cover - the `widgets` extra is missing
     raise ImportError(
         "Maestro's widgets need ipywidgets: pip install 'maestro-jupyter[widgets]'"
@@ -159,37 +160,124 @@ class LiveView(widgets.VBox):
         return handler
 
 
+class BoardStyles:
+    """Layouts and styles shared by every card of a board: one widget model each, not one per
+    card (a widget's layout and style are models of their own)."""
+
+    def __init__(self) -> None:
+        self.card = widgets.Layout(border="1px solid #d1d5db", padding="4px", margin="2px 0")
+        self.summary = widgets.Layout(width="auto")
+        self.html = HTMLStyle()
+        self.small = widgets.Layout(width="auto", padding="0 4px")
+        self.toggle = widgets.Layout(width="auto", height="22px", padding="0 6px")
+        self.button = widgets.ButtonStyle()
+        self.row = widgets.Layout(flex_flow="row wrap")
+        self.text = widgets.Layout(width="auto")
+        self.text_style = TextStyle()
+
+    def close(self) -> None:
+        for model in vars(self).values():
+            model.close()
+
+
 class TaskCard(widgets.VBox):
-    """One task on the board: title, priority, subtask progress, sessions, and its actions."""
+    """One task on the board: its title, priority, subtask progress, sessions and latest note,
+    and an Actions button that opens its controls (complete, block, add a subtask, spawn).
+
+    Three widgets until the controls are first opened (or used from Python): a board of many
+    cards stays a few hundred widget models.
+    """
 
     def __init__(self, board: TaskBoard, task_id: str) -> None:
         self.task_id = task_id
-        self.summary = widgets.HTML()
-        self.input = widgets.Text(
-            placeholder="block reason / subtask title", layout=widgets.Layout(width="auto")
+        self._board = board
+        self._task: Mapping[str, Any] = {}
+        self._controls: tuple[widgets.Text, widgets.Button, ...] | None = None
+        styles = board.styles
+        self.summary = widgets.HTML(layout=styles.summary, style=styles.html)
+        self.actions_button = widgets.Button(
+            description="Actions",
+            tooltip="Complete, block, add a subtask, spawn an agent",
+            layout=styles.toggle,
+            style=styles.button,
         )
-        small = widgets.Layout(width="auto", padding="0 4px")
-        self.complete_button = widgets.Button(description="Complete", layout=small)
-        self.block_button = widgets.Button(description="Block", layout=small)
-        self.subtask_button = widgets.Button(description="+ Subtask", layout=small)
-        self.spawn_button = widgets.Button(description="Spawn", layout=small)
-        self.complete_button.on_click(board._run_action(lambda: board.complete(task_id)))
-        self.block_button.on_click(
-            board._run_action(lambda: board.block(task_id, self._take_input("a block reason")))
-        )
-        self.subtask_button.on_click(
-            board._run_action(lambda: board.add_subtask(task_id, self._take_input("a title")))
-        )
-        self.spawn_button.on_click(board._run_action(lambda: board.spawn(task_id)))
-        buttons = widgets.HBox(
-            [self.complete_button, self.block_button, self.subtask_button, self.spawn_button],
-            layout=widgets.Layout(flex_flow="row wrap"),
-        )
+        self.actions_button.on_click(lambda _button: self.show_actions(not self.actions_shown))
         super().__init__(
-            [self.summary, self.input, buttons],
-            layout=widgets.Layout(border="1px solid #d1d5db", padding="4px", margin="2px 0"),
+            [self.summary, self.actions_button],
+            layout=styles.card,
             _dom_classes=("maestro-board-card",),
         )
+
+    # -- the controls, made on first use --
+    @property
+    def input(self) -> widgets.Text:
+        return self._made_controls()[0]
+
+    @property
+    def complete_button(self) -> widgets.Button:
+        return self._made_controls()[1]
+
+    @property
+    def block_button(self) -> widgets.Button:
+        return self._made_controls()[2]
+
+    @property
+    def subtask_button(self) -> widgets.Button:
+        return self._made_controls()[3]
+
+    @property
+    def spawn_button(self) -> widgets.Button:
+        return self._made_controls()[4]
+
+    @property
+    def actions_shown(self) -> bool:
+        return len(self.children) == 3
+
+    def show_actions(self, shown: bool = True) -> None:
+        """Open (or close) the card's controls."""
+        if shown != self.actions_shown:
+            row = self._made_controls()[-1]
+            parts = (
+                (self.summary, row, self.actions_button)
+                if shown
+                else (
+                    self.summary,
+                    self.actions_button,
+                )
+            )
+            self.children = parts
+            self.actions_button.description = "Hide" if shown else "Actions"
+
+    def _made_controls(self) -> tuple[Any, ...]:
+        if self._controls is None:
+            board, task_id, styles = self._board, self.task_id, self._board.styles
+            text = widgets.Text(
+                placeholder="block reason / subtask title",
+                layout=styles.text,
+                style=styles.text_style,
+            )
+
+            def button(description: str, action: Callable[[], Any]) -> widgets.Button:
+                made = widgets.Button(
+                    description=description, layout=styles.small, style=styles.button
+                )
+                made.on_click(board._run_action(action))
+                return made
+
+            buttons = (
+                button("Complete", lambda: board.complete(task_id)),
+                button("Block", lambda: board.block(task_id, self._take_input("a block reason"))),
+                button(
+                    "+ Subtask",
+                    lambda: board.add_subtask(task_id, self._take_input("a title")),
+                ),
+                button("Spawn", lambda: board.spawn(task_id)),
+            )
+            buttons_row = widgets.HBox(buttons, layout=styles.row)
+            row = widgets.VBox([text, buttons_row])
+            self._controls = (text, *buttons, buttons_row, row)
+            self._enable()
+        return self._controls
 
     def _take_input(self, what: str) -> str:
         text = self.input.value.strip()
@@ -198,9 +286,18 @@ class TaskCard(widgets.VBox):
         self.input.value = ""
         return text
 
+    def _enable(self) -> None:
+        if self._controls is None:
+            return
+        status = self._task.get("status")
+        ended = status in ("completed", "cancelled")
+        self._controls[1].disabled = ended
+        self._controls[2].disabled = ended or status == "blocked"
+
     def show(
         self, task: Mapping[str, Any], sessions: Iterable[Mapping[str, Any]], note: str | None
     ) -> None:
+        self._task = task
         priority = task.get("priority", "medium")
         lines = [
             f"<b>{html.escape(task['title'])}</b>",
@@ -220,10 +317,16 @@ class TaskCard(widgets.VBox):
             )
         if note:
             lines.append(f"<small style='color:{GREY}'>{html.escape(note)}</small>")
-        self.summary.value = "<div style='line-height:1.4'>" + "<br>".join(lines) + "</div>"
-        ended = task.get("status") in ("completed", "cancelled")
-        self.complete_button.disabled = ended
-        self.block_button.disabled = ended or task.get("status") == "blocked"
+        summary = "<div style='line-height:1.4'>" + "<br>".join(lines) + "</div>"
+        if self.summary.value != summary:
+            self.summary.value = summary
+        self._enable()
+
+    def close(self) -> None:
+        """Close the card and the widgets it made (not the board's shared layouts)."""
+        for widget in (self.summary, self.actions_button, *(self._controls or ())):
+            widget.close()
+        super().close()
 
 
 class TaskBoard(LiveView):
@@ -231,7 +334,10 @@ class TaskBoard(LiveView):
 
     `board.columns["todo"]` lists the task ids in that column (most urgent first);
     `board.tasks` holds each task's latest JSON (with its subtasks) and `board.card(id)` its card.
-    `project` limits the board to one project; `agent` and `role` are used by Spawn.
+    Each column shows its first `page_size` cards and a "Show more" button for the next page:
+    widgets exist for the cards shown only, so a board of thousands of tasks stays a few hundred
+    widget models and renders at once. `project` limits the board to one project; `agent` and
+    `role` are used by Spawn.
     """
 
     def __init__(
@@ -241,16 +347,23 @@ class TaskBoard(LiveView):
         project: str | None = None,
         agent: str | None = None,
         role: str = "worker",
+        page_size: int = 20,
     ) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
         self.project = project
         self.agent = agent
         self.role = role
+        self.page_size = page_size
         self.tasks: dict[str, dict[str, Any]] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
         self.notes: dict[str, str] = {}
+        self.styles = BoardStyles()
         self._cards: dict[str, TaskCard] = {}
+        self._limits = dict.fromkeys(COLUMNS, page_size)
         self._column_boxes = {status: widgets.VBox() for status in COLUMNS}
         self._column_titles = {status: widgets.HTML() for status in COLUMNS}
+        self.more_buttons = {status: self._more_button(status) for status in COLUMNS}
         self.title_input = widgets.Text(
             placeholder="New task title", layout=widgets.Layout(width="320px")
         )
@@ -261,7 +374,11 @@ class TaskBoard(LiveView):
         columns = widgets.HBox(
             [
                 widgets.VBox(
-                    [self._column_titles[status], self._column_boxes[status]],
+                    [
+                        self._column_titles[status],
+                        self._column_boxes[status],
+                        self.more_buttons[status],
+                    ],
                     layout=widgets.Layout(flex="1 1 0", min_width="160px", margin="0 3px"),
                     # Classes name the parts of the page for styling and for browser tests.
                     _dom_classes=("maestro-board-column", f"maestro-board-{status}"),
@@ -270,9 +387,19 @@ class TaskBoard(LiveView):
             ]
         )
         toolbar = widgets.HBox([self.title_input, self.priority_input, self.create_button])
-        super().__init__(maestro)
+        # The whole tree exists before the first draw and before the board is displayed; draws
+        # then change values and the columns' children, never the tree's shape.
+        super().__init__(maestro, _dom_classes=("maestro-board",))
         self.create_button.on_click(self._run_action(self._create_from_toolbar))
         self.children = (toolbar, columns, self.status_line)
+
+    def _more_button(self, status: str) -> widgets.Button:
+        button = widgets.Button(
+            layout=widgets.Layout(width="auto", display="none"),
+            _dom_classes=("maestro-board-more",),
+        )
+        button.on_click(lambda _button: self.show_more(status))
+        return button
 
     # -- state --
     @property
@@ -287,17 +414,42 @@ class TaskBoard(LiveView):
             columns.setdefault(task["status"], []).append(task["id"])
         return columns
 
+    @property
+    def visible(self) -> dict[str, list[str]]:
+        """The task ids whose cards are shown, by column (the first pages of `columns`)."""
+        return self._first_pages(self.columns)
+
+    def _first_pages(self, columns: Mapping[str, list[str]]) -> dict[str, list[str]]:
+        return {
+            status: ids[: self._limits.get(status, self.page_size)]
+            for status, ids in columns.items()
+        }
+
     def card(self, task_id: str) -> TaskCard:
+        """The task's card; its column shows more pages if the task was further down."""
+        if task_id not in self._cards:
+            status = self.tasks[task_id]["status"]
+            position = self.columns[status].index(task_id)
+            self._limits[status] = (position // self.page_size + 1) * self.page_size
+            self._draw(set())
         return self._cards[task_id]
+
+    def show_more(self, status: str) -> None:
+        """Show the next page of a column's cards."""
+        self._limits[status] = self._limits.get(status, self.page_size) + self.page_size
+        self._draw(set())
 
     def sessions_of(self, task_id: str) -> list[dict[str, Any]]:
         return [s for s in self.sessions.values() if task_id in s.get("taskIds", [])]
 
     # -- actions (also behind the buttons) --
     def create(self, title: str, *, priority: str = "medium", **fields: Any) -> str:
-        """Create a task; answers its id. Fields as for `Maestro.tasks.create`."""
+        """Create a task and show its card; answers its id. Fields as for
+        `Maestro.tasks.create`."""
         task = self.maestro.tasks.create(title, priority=priority, project=self.project, **fields)
         self._put_task(task.to_dict())
+        if task.id in self.tasks:
+            self.card(task.id)
         return task.id
 
     def complete(self, task_id: str) -> None:
@@ -322,10 +474,21 @@ class TaskBoard(LiveView):
         self.create(title, priority=self.priority_input.value)
         self.title_input.value = ""
 
+    def close(self) -> None:
+        """Close the events socket and every widget of the board."""
+        cards = getattr(self, "_cards", {})  # absent if the board failed while being made
+        for card in cards.values():
+            card.close()
+        cards.clear()
+        styles = getattr(self, "styles", None)
+        if styles is not None:
+            styles.close()
+        super().close()
+
     # -- loading and events --
     def reload(self) -> None:
         client = self.maestro.client
-        tasks = client.list_tasks(project_id=self.project, include_subtasks=True)
+        tasks = client.paginate("tasks", page_size=500, projectId=self.project, include="subtasks")
         self.tasks = {task["id"]: task for task in tasks}
         self.sessions = {s["id"]: s for s in client.list_sessions()}
         self._draw(set(self.tasks))
@@ -400,26 +563,45 @@ class TaskBoard(LiveView):
 
     # -- drawing --
     def _draw(self, changed: set[str]) -> None:
-        """Redraw the cards of `changed` tasks and put every card in its column."""
-        for task_id in list(self._cards):
-            if task_id not in self.tasks:
-                self._cards.pop(task_id).close()
-        for task_id in changed & set(self.tasks):
+        """Show the first pages of every column: cards are made for tasks coming into view,
+        redrawn if `changed`, and closed once out of view (after the columns stop showing
+        them, so the page never refers to a closed widget)."""
+        columns = self.columns
+        visible = self._first_pages(columns)
+        shown = {task_id for ids in visible.values() for task_id in ids}
+        for task_id in shown:
             card = self._cards.get(task_id)
             if card is None:
                 card = self._cards[task_id] = TaskCard(self, task_id)
+            elif task_id not in changed:
+                continue
             card.show(self.tasks[task_id], self.sessions_of(task_id), self.notes.get(task_id))
-        for status, ids in self.columns.items():
+        total = {status: len(ids) for status, ids in columns.items()}
+        for status, ids in visible.items():
             if status not in self._column_boxes:
                 continue
             cards = tuple(self._cards[task_id] for task_id in ids)
             if self._column_boxes[status].children != cards:
                 self._column_boxes[status].children = cards
             color = STATUS_COLORS.get(status, GREY)
-            self._column_titles[status].value = (
+            title = (
                 f"<b style='color:{color}'>{TASK_STATUS_TITLES[status]}</b> "
-                f"<small>({len(ids)})</small>"
+                f"<small>({total[status]})</small>"
             )
+            if self._column_titles[status].value != title:
+                self._column_titles[status].value = title
+            self._show_more_button(status, total[status] - len(ids))
+        for task_id in [t for t in self._cards if t not in shown]:
+            self._cards.pop(task_id).close()
+
+    def _show_more_button(self, status: str, hidden: int) -> None:
+        button = self.more_buttons[status]
+        description = f"Show {min(hidden, self.page_size)} more of {hidden}" if hidden else ""
+        if button.description != description:
+            button.description = description
+        display = None if hidden else "none"
+        if button.layout.display != display:
+            button.layout.display = display
 
 
 class SessionMonitor(LiveView):

@@ -28,6 +28,11 @@ from maestro_cli.main import cli
 # the env a spawned terminal really gets (URL with base_url, token, task ids) is what it needs.
 AGENTS = {
     "shell": {"argv": ["/bin/sh"]},
+    # An agent that can resume a conversation: its resume argv names the agent session id.
+    "resumable": {
+        "argv": ["/bin/sh"],
+        "resume": ["/bin/sh", "-c", "exec sleep 300", "{agent_session_id}"],
+    },
     "cli": {
         "argv": [sys.executable, "-m", "maestro_cli", "task", "complete", "-m", "done in the tab"]
     },
@@ -57,9 +62,12 @@ def add_session(
     status: str = "running",
     project_id: str = "proj_default",
     parent: str | None = None,
+    session_id: str | None = None,
+    **fields: Any,
 ) -> str:
-    """A session row for `task_ids`, put in through `POST import` (no terminal is started)."""
-    session_id = "sess_" + secrets.token_hex(5)
+    """A session row for `task_ids`, put in through `POST import` (no terminal is started);
+    `fields` are more wire fields (isolation, worktree, branch, baseCommit...)."""
+    session_id = session_id or "sess_" + secrets.token_hex(5)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     ended = status in ("completed", "failed", "stopped")
     row = {
@@ -82,6 +90,7 @@ def add_session(
         "endedAt": now if ended else None,
         "lastActivity": now,
         "version": 1,
+        **fields,
     }
     document = {"format": "maestro-export", "schemaVersion": 1, "sessions": [row]}
     server.api("POST", "import?onConflict=fail", document)
@@ -163,11 +172,18 @@ def create(maestro: Maestro, title: str, *options: str) -> dict[str, Any]:
 
 
 def run_maestro(
-    *args: str, env: dict[str, str], python_flags: tuple[str, ...] = ()
+    *args: str,
+    env: dict[str, str],
+    python_flags: tuple[str, ...] = (),
+    stdin: str | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *python_flags, "-m", "maestro_cli", *args],
         env=env,
+        cwd=cwd,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=60,

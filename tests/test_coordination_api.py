@@ -181,3 +181,16 @@ async def test_input_to_an_ended_or_terminal_less_session_is_409_and_control_tex
     store.end_session(session["id"], "stopped")
     ended = await api("POST", f"sessions/{session['id']}/input", {"text": "hello"})
     assert ended.status == 409 and ended.json["error"] == "session_ended"
+
+
+async def test_a_task_cannot_be_created_started_while_its_dependencies_are_open(api):
+    first = await make_task(api, "first")
+    before = await snapshot(api)
+    for status in ("in_progress", "completed"):
+        refused = await api(
+            "POST", "tasks", {"title": "eager", "status": status, "dependencies": [first["id"]]}
+        )
+        assert refused.status == 409 and refused.json["error"] == "dependencies_unmet"
+    assert await snapshot(api) == before
+    fine = await make_task(api, "waits", dependencies=[first["id"]])
+    assert fine["status"] == "todo"

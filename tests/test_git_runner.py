@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from maestro_jupyter.git import GitFailed, create_worktree, repository_info
+from maestro_jupyter.git.repository import open_repository
 from maestro_jupyter.git.runner import git, repository_lock
 from tests.git_support import make_repository, sample_repository
 
@@ -53,10 +54,16 @@ async def test_the_callers_git_environment_never_redirects_a_call(
 
 
 async def test_one_lock_per_repository_whatever_the_path_into_it(tmp_path: Path):
-    first = make_repository(tmp_path / "first", {"a": "a"})
-    second = make_repository(tmp_path / "second", {"b": "b"})
-    assert repository_lock(str(first)) is repository_lock(str(first))
-    assert repository_lock(str(first)) is not repository_lock(str(second))
+    repo = sample_repository(tmp_path)
+    other = make_repository(tmp_path / "other", {"b": "b"})
+    made = await create_worktree(repo, session_id="sess_l", slug="x", base_branch="main")
+    keys = {
+        (await open_repository(path)).common_dir for path in (repo, repo / "src", made["worktree"])
+    }
+    assert len(keys) == 1
+    [key] = keys
+    assert repository_lock(key) is repository_lock(key)
+    assert repository_lock(key) is not repository_lock((await open_repository(other)).common_dir)
 
 
 def test_locks_belong_to_their_event_loop(tmp_path: Path):

@@ -4,12 +4,14 @@
 
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
+import { attentionPlugin } from './plugins/attention';
 import { boardPlugin } from './board/plugin';
 import { commandsPlugin } from './plugins/commands';
 import { eventsPlugin } from './plugins/events';
 import { modelPlugin } from './plugins/model';
 import { openerPlugin } from './plugins/opener';
 import { panelPlugin } from './plugins/panel';
+import { sessionActionsPlugin } from './plugins/sessionActions';
 import { reviewPlugin } from './review/plugin';
 import { terminalFontPlugin } from './plugins/terminalFont';
 
@@ -22,6 +24,8 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   modelPlugin,
   panelPlugin,
   commandsPlugin,
+  attentionPlugin,
+  sessionActionsPlugin,
   boardPlugin,
   reviewPlugin
 ];

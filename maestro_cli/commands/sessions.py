@@ -64,6 +64,7 @@ def print_session(session: Mapping[str, Any]) -> None:
         output.pairs(
             [
                 ("status", output.status_word(session.get("status"))),
+                ("activity", _activity(session)),
                 ("role", session.get("role")),
                 ("agent", session.get("agent")),
                 ("tasks", ", ".join(session.get("taskIds") or [])),
@@ -71,8 +72,11 @@ def print_session(session: Mapping[str, Any]) -> None:
                 ("project", session.get("projectId")),
                 ("terminal", session.get("terminalName")),
                 ("cwd", session.get("cwd")),
+                ("worktree", session.get("worktree")),
                 ("branch", session.get("branch")),
+                ("base commit", (session.get("baseCommit") or "")[:12]),
                 ("parent", session.get("parentSessionId")),
+                ("resumed from", session.get("resumedFrom")),
                 ("source", session.get("spawnSource")),
                 ("created", session.get("createdAt")),
                 ("started", session.get("startedAt")),
@@ -83,6 +87,14 @@ def print_session(session: Mapping[str, Any]) -> None:
             ]
         )
     )
+
+
+def _activity(session: Mapping[str, Any]) -> str | None:
+    activity = session.get("activity")
+    if not activity or activity == "unknown":
+        return None
+    source = session.get("activitySource")
+    return f"{activity} (from its {source})" if source else activity
 
 
 def current_session_id(session_id: str | None) -> str:
@@ -375,3 +387,180 @@ def session_log(session_id: str | None) -> None:
     st = state()
     entries = st.client.session_timeline(current_session_id(session_id))
     st.emit(entries, lambda e: timeline.print_log(e, with_task=True))
+
+
+@session.command("resume")
+@click.argument("session_id", type=ID)
+@global_options
+@examples("maestro session resume sess_4hd81kxz")
+def resume(session_id: str) -> None:
+    """Resume an ended session's agent conversation in a new session, with the same tasks,
+    role, agent and folder (Claude Code: `claude --resume`; Codex: `codex resume`).
+
+    Refused (exit 1) while the session still runs, or when its agent's session id is unknown.
+    """
+    st = state()
+    resumed = st.client.resume_session(session_id)
+    st.emit(resumed, _print_resumed)
+
+
+def _print_resumed(session: Mapping[str, Any]) -> None:
+    output.echo(
+        f"Resumed {session.get('resumedFrom') or '-'} as {session['id']} "
+        f"({output.status_word(session.get('status'))}) in terminal "
+        f"{session.get('terminalName') or '-'}"
+    )
+
+
+@session.command("diff")
+@click.argument("session_id", type=ID, required=False)
+@click.option("--stat", is_flag=True, help="Only the changed files and their line counts.")
+@global_options
+@examples(
+    "maestro session diff sess_4hd81kxz --stat",
+    "maestro session diff sess_4hd81kxz | less -R",
+    "maestro session diff --json   # the current session, as data",
+)
+def diff(session_id: str | None, stat: bool) -> None:
+    """What a session changed in its worktree, against the commit it started from: committed,
+    uncommitted and new files (default: the current session).
+
+    Large and binary files are summarised, not shown; notebooks are diffed cell by cell in
+    Lab's Review view. Refused (exit 1) for a session without a worktree of its own.
+    """
+    st = state()
+    changes = st.client.session_diff(current_session_id(session_id), stat=stat)
+    st.emit(changes, print_diff_stat if stat else print_diff)
+
+
+def _counts(file: Mapping[str, Any]) -> str:
+    if file.get("binary"):
+        return "binary"
+    added, deleted = file.get("additions"), file.get("deletions")
+    if added is None and deleted is None:
+        return "-"
+    return f"{output.style(f'+{added or 0}', 'green')} {output.style(f'-{deleted or 0}', 'red')}"
+
+
+def _path(file: Mapping[str, Any]) -> str:
+    old = file.get("oldPath")
+    return f"{old} -> {file['path']}" if old and old != file["path"] else file["path"]
+
+
+def _summary_line(changes: Mapping[str, Any]) -> str:
+    stats = changes.get("stats") or {}
+    count = stats.get("files", 0)
+    line = (
+        f"{count} file{'' if count == 1 else 's'} changed, "
+        f"+{stats.get('additions', 0)} -{stats.get('deletions', 0)}"
+    )
+    if changes.get("baseCommit"):
+        line += f" since {changes['baseCommit'][:12]}"
+    if changes.get("truncated"):
+        line += " (some diffs left out: too large to show)"
+    return line
+
+
+def print_diff_stat(changes: Mapping[str, Any]) -> None:
+    files = changes.get("files") or []
+    if not files:
+        output.echo("No changes.")
+        return
+    output.echo(
+        output.table(
+            files,
+            [
+                ("STATUS", lambda f: f.get("status") or "-"),
+                ("+/-", _counts),
+                ("PATH", _path),
+            ],
+        )
+    )
+    output.echo(_summary_line(changes))
+
+
+DIFF_COLORS = (("+++", None), ("---", None), ("+", "green"), ("-", "red"), ("@@", "cyan"))
+
+
+def _diff_line(line: str) -> str:
+    for prefix, color in DIFF_COLORS:
+        if line.startswith(prefix):
+            return output.style(line, color, bold=color is None)
+    return line
+
+
+def print_diff(changes: Mapping[str, Any]) -> None:
+    files = changes.get("files") or []
+    if not files:
+        output.echo("No changes.")
+        return
+    for file in files:
+        header = f"{file.get('status', 'modified')} {_path(file)}  {_counts(file)}"
+        output.echo(output.style(output.one_line(header), bold=True))
+        text = file.get("diff")
+        if text:
+            output.echo("\n".join(_diff_line(line) for line in text.rstrip("\n").split("\n")))
+        elif file.get("binary"):
+            output.echo("(binary file: not shown)")
+        elif file.get("tooLarge"):
+            output.echo("(too large to show)")
+        elif file["path"].endswith(".ipynb"):
+            output.echo("(a notebook: see its cell-by-cell diff in Lab's Review view)")
+        else:
+            output.echo("(left out: the diffs shown already reach the size limit)")
+        output.echo()
+    output.echo(_summary_line(changes))
+
+
+@session.command("merge")
+@click.argument("session_id", type=ID)
+@click.option("--squash", is_flag=True, help="One commit on the base branch, not a merge commit.")
+@global_options
+@examples("maestro session merge sess_4hd81kxz", "maestro session merge sess_4hd81kxz --squash")
+def merge(session_id: str, squash: bool) -> None:
+    """Commit what the session's worktree holds, merge its branch into the project's base branch
+    in the main working tree (only when that tree is clean), then remove the worktree and branch.
+
+    A conflict changes nothing: exit 1, naming the conflicting files, and the session's tasks
+    say that its branch must be rebased on the base branch.
+    """
+    from maestro_jupyter.errors import MergeConflict
+
+    st = state()
+    try:
+        merged = st.client.merge_session(session_id, strategy="squash" if squash else "merge")
+    except MergeConflict as conflict:
+        files = [str(f) for f in conflict.details.get("files") or []]
+        unsaid = [f for f in files if f not in conflict.message]
+        if unsaid:
+            raise MergeConflict(
+                f"{conflict.message.rstrip('. ')} (conflicting files: {', '.join(unsaid)})",
+                conflict.details,
+            ) from None
+        raise
+    st.emit(merged, _print_merged)
+
+
+def _print_merged(merged: Mapping[str, Any]) -> None:
+    session = merged.get("session") or {}
+    output.echo(
+        f"Merged {session.get('branch') or session.get('id', '-')} "
+        f"({merged.get('strategy', 'merge')}) as {str(merged.get('commit', ''))[:12]}; "
+        "its worktree and branch are removed"
+    )
+
+
+@session.command("discard")
+@click.argument("session_id", type=ID)
+@global_options
+@examples("maestro session discard sess_4hd81kxz")
+def discard(session_id: str) -> None:
+    """Remove a session's worktree and branch, whatever they hold (nothing is merged)."""
+    st = state()
+    discarded = st.client.discard_session(session_id)
+    st.emit(
+        discarded,
+        lambda s: output.echo(
+            f"Discarded the worktree and branch {s.get('branch') or '-'} of {s['id']}"
+        ),
+    )

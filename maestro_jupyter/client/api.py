@@ -317,6 +317,36 @@ class MaestroClient(Transport):
     def delete_session(self, session_id: str) -> None:
         self.delete(f"sessions/{_segment(session_id)}")
 
+    def resume_session(self, session_id: str) -> dict[str, Any]:
+        """`POST sessions/{id}/resume`: a new session (`resumedFrom`) that resumes the ended
+        one's agent conversation; 409 when it still runs or has no agent session id."""
+        return self.post(f"sessions/{_segment(session_id)}/resume")
+
+    def session_diff(self, session_id: str, *, stat: bool = False) -> dict[str, Any]:
+        """What the session's worktree changed against its base commit: `{baseCommit, files,
+        stats, truncated}`; with `stat`, the files and counts without patches."""
+        return self.get(f"sessions/{_segment(session_id)}/diff", stat="true" if stat else None)
+
+    def merge_session(self, session_id: str, *, strategy: str = "merge") -> dict[str, Any]:
+        """Commit the worktree and merge its branch into the base branch (merge or squash):
+        `{commit, merged, strategy, worktreeCommit, session}`. `MergeConflict` (409) names the
+        files in `details["files"]`, and nothing changed."""
+        return self.post(f"sessions/{_segment(session_id)}/merge", {"strategy": strategy})
+
+    def discard_session(self, session_id: str) -> dict[str, Any]:
+        """Remove the session's worktree and branch, whatever they hold; the session."""
+        return self.post(f"sessions/{_segment(session_id)}/discard")
+
+    def list_worktrees(self, project_id: str | None = None) -> list[dict[str, Any]]:
+        """Maestro's worktrees and branches in a project's repository (default: the default
+        project): `[{sessionId, branch, worktree, head, prunable, sessionExists}]`."""
+        return list(self.paginate("worktrees", projectId=project_id))
+
+    def prune_worktrees(self, project_id: str | None = None) -> list[dict[str, Any]]:
+        """Remove the worktrees and branches whose session no longer exists; those removed."""
+        answer = self.post("worktrees/prune", _present({"projectId": project_id}))
+        return answer["items"]
+
     def list_skills(self) -> list[dict[str, Any]]:
         answer = self.get("skills")
         return answer.get("items", []) if isinstance(answer, dict) else answer

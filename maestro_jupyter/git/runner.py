@@ -13,7 +13,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Conflict
+from ..errors import GitFailed
 
 GIT_TIMEOUT = 120.0
 """Seconds any one git call may take before it is killed (a checkout of a large repository,
@@ -40,13 +40,6 @@ _FIXED_ENVIRONMENT = {
     # Pathspecs are literal file names, never globs or `:(magic)`.
     "GIT_LITERAL_PATHSPECS": "1",
 }
-
-
-class GitFailed(Conflict):
-    """A git command refused or failed (`details.command`, `details.stderr`): the repository's
-    state does not allow the operation (a lock file, no identity, a hook, a timeout)."""
-
-    code = "git_failed"
 
 
 @dataclass(frozen=True)
@@ -78,7 +71,9 @@ def _subcommand(args: tuple[str, ...]) -> str:
     return args[index] if index < len(args) else "git"
 
 
-def _failure(args: tuple[str, ...], message: str, stderr: str = "", code: int | None = None):
+def _failure(
+    args: tuple[str, ...], message: str, stderr: str = "", code: int | None = None
+) -> GitFailed:
     details: dict[str, object] = {"command": ["git", _subcommand(args)], "stderr": stderr[-4000:]}
     if code is not None:
         details["exitCode"] = code
@@ -95,7 +90,9 @@ def _summary(args: tuple[str, ...], stderr: str) -> str:
     return f"git {_subcommand(args)} failed: {reason}"
 
 
-async def _start(cwd: str | Path, args: tuple[str, ...], env, stdin) -> asyncio.subprocess.Process:
+async def _start(
+    cwd: str | Path, args: tuple[str, ...], env: Mapping[str, str] | None, stdin: int
+) -> asyncio.subprocess.Process:
     try:
         return await asyncio.create_subprocess_exec(
             "git",
@@ -195,8 +192,8 @@ _locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.L
 )
 
 
-def repository_lock(root: str) -> asyncio.Lock:
-    """The lock that serialises Maestro's writing git calls on the repository at `root` (its
-    top-level folder as git names it, so every path into one repository shares one lock)."""
+def repository_lock(key: str) -> asyncio.Lock:
+    """The lock that serialises Maestro's writing git calls on one repository, keyed by its
+    common git folder (`Repository.common_dir`): the main tree and all its worktrees share it."""
     locks = _locks.setdefault(asyncio.get_running_loop(), {})
-    return locks.setdefault(root, asyncio.Lock())
+    return locks.setdefault(key, asyncio.Lock())

@@ -61,7 +61,7 @@ class SessionHandler(MaestroHandler):
     @authorized
     async def delete(self, session_id: str) -> None:
         await self.store.get_session(session_id)
-        await self.spawner.stop(session_id)
+        await self.spawner.stop(session_id, actor=self.actor())
         await self.store.delete_session(session_id)
         self.reply(None, 204)
 

@@ -15,7 +15,9 @@ class SpawnHandler(MaestroHandler):
     @authorized
     async def post(self) -> None:
         request = self.parse(m.SpawnRequest)
-        await self.reply_once("sessions/spawn", lambda: self.spawner.spawn(request))
+        await self.reply_once(
+            "sessions/spawn", lambda: self.spawner.spawn(request, actor=self.actor())
+        )
 
 
 class ResumeHandler(MaestroHandler):
@@ -33,7 +35,7 @@ class StopHandler(MaestroHandler):
     @web.authenticated
     @authorized
     async def post(self, session_id: str) -> None:
-        self.reply(await self.spawner.stop(session_id))
+        self.reply(await self.spawner.stop(session_id, actor=self.actor()))
 
 
 routes = [

@@ -1,11 +1,16 @@
 """The agent catalogue: the built-in agents, the configured ones laid over them, and their argv.
 
-An agent is `{"argv": [...], "env": {...}}`. An argv item that is exactly a placeholder is
+An agent is `{"argv": [...], "env": {...}, "resume": [...]}` (`resume`, optional: the argv that
+continues an ended session's conversation). An argv item that is exactly a placeholder is
 replaced for each session; any other item is passed verbatim, so user text only ever travels as
 a whole argv item and never through a shell. The placeholders: `{brief}` (path of brief.md),
 `{prompt}` (a short first message naming that file, no task text), `{session_id}`,
-`{claude_session_id}` (a UUID kept as agentSessionId) and `{brief_text}` (the brief itself, for
-agents that only take it as an argument: it is then on view in `ps` to every local user).
+`{claude_session_id}` (a UUID kept as agentSessionId), `{agent_session_id}` (the stored
+agentSessionId, for `resume`) and `{brief_text}` (the brief itself, for agents that only take it
+as an argument: it is then on view in `ps` to every local user). These expand to several items
+(or none): `{claude_settings}` (`--settings <file>`: Claude Code's hooks), `{claude_mcp}`
+(`--mcp-config <file> --allowedTools mcp__maestro`), `{codex_notify}` and `{codex_mcp}` (Codex's
+`-c` overrides for its notify program and `maestro mcp`).
 """
 
 from __future__ import annotations
@@ -39,13 +44,28 @@ def default_agents() -> dict[str, dict[str, Any]]:
                 "claude",
                 "--session-id",
                 "{claude_session_id}",
+                "{claude_settings}",
+                "{claude_mcp}",
                 "--append-system-prompt-file",
                 "{brief}",
                 "{prompt}",
-            ]
+            ],
+            # The same conversation, told nothing new: it already has its brief.
+            "resume": [
+                "claude",
+                "--resume",
+                "{agent_session_id}",
+                "{claude_settings}",
+                "{claude_mcp}",
+                "--append-system-prompt-file",
+                "{brief}",
+            ],
         }
     if shutil.which("codex"):
-        agents["codex"] = {"argv": ["codex", "{prompt}"]}
+        agents["codex"] = {
+            "argv": ["codex", "{codex_notify}", "{codex_mcp}", "{prompt}"],
+            "resume": ["codex", "resume", "{codex_notify}", "{codex_mcp}", "{agent_session_id}"],
+        }
     agents["shell"] = {
         "argv": ["/bin/sh", "-c", SHELL_AGENT_SCRIPT, "maestro-shell", "{brief}", "{prompt}"]
     }
@@ -56,9 +76,16 @@ def default_agent_name() -> str:
     return "claude" if shutil.which("claude") else "shell"
 
 
-def substitute(argv: list[str] | tuple[str, ...], values: Mapping[str, str]) -> list[str]:
-    """Replace placeholders that make up a whole argv item; any other item is kept verbatim."""
-    return [values.get(item, item) for item in argv]
+def substitute(
+    argv: list[str] | tuple[str, ...], values: Mapping[str, str | list[str]]
+) -> list[str]:
+    """Replace placeholders that make up a whole argv item (a list value becomes as many
+    items); any other item is kept verbatim."""
+    out: list[str] = []
+    for item in argv:
+        value = values.get(item, item)
+        out += value if isinstance(value, list) else [value]
+    return out
 
 
 @dataclass(frozen=True)
@@ -66,6 +93,7 @@ class Agent:
     name: str
     argv: tuple[str, ...]
     env: dict[str, str | None] = field(default_factory=dict)
+    resume: tuple[str, ...] | None = None
 
     def uses(self, placeholder: str) -> bool:
         return placeholder in self.argv
@@ -95,7 +123,10 @@ class AgentCatalogue:
                 self.broken[name] = problem
                 log.warning("Maestro agent %r is not usable: %s", name, problem)
             else:
-                self.agents[name] = Agent(name, tuple(spec["argv"]), dict(spec.get("env") or {}))
+                resume = tuple(spec["resume"]) if spec.get("resume") else None
+                self.agents[name] = Agent(
+                    name, tuple(spec["argv"]), dict(spec.get("env") or {}), resume
+                )
         known = [*self.agents, *self.broken]
         # The configured default, else the first agent configured.
         self.default = default if default in known else next(iter(self.agents), default or "")
@@ -120,10 +151,16 @@ class AgentCatalogue:
         return agent
 
 
+def _argv_list(argv: Any) -> bool:
+    return isinstance(argv, list) and bool(argv) and all(isinstance(item, str) for item in argv)
+
+
 def _problem(spec: Any) -> str | None:
     argv = spec.get("argv") if isinstance(spec, Mapping) else None
-    if not (isinstance(argv, list) and argv and all(isinstance(item, str) for item in argv)):
+    if not _argv_list(argv):
         return "its argv in the config must be a non-empty list of strings"
+    if spec.get("resume") is not None and not _argv_list(spec["resume"]):
+        return "its resume in the config must be a non-empty list of strings"
     env = spec.get("env") or {}
     if not isinstance(env, Mapping) or not all(
         isinstance(key, str) and (value is None or isinstance(value, str))

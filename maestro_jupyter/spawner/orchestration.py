@@ -3,7 +3,9 @@
 A spawn validates the request (tasks whose dependencies are unmet, or that a live session holds,
 are refused unless forced), records the session (`spawning`, committed), claims its tasks for it,
 then acts outside any transaction: it writes the session folder, opens the terminal
-`maestro_<session id>`, and records the outcome, `running` or `failed`. Messages are typed into
+`maestro_<session id>`, and records the outcome, `running` or `failed`. A project with a git
+repository gives each session its own worktree and branch (`isolation`). An ended session is
+resumed as a new one continuing the agent's conversation (`resume`). Messages are typed into
 the terminal; stops end a session's processes; start-up settles the sessions a previous run of
 this server left active (see `reconcile`); shutdown stops the ones it runs.
 """
@@ -11,16 +13,21 @@ this server left active (see `reconcile`); shutdown stops the ones it runs.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from traitlets import Float, Integer, observe
+from traitlets import Enum, Float, Integer, observe
 from traitlets.config import LoggingConfigurable
 
+from maestro_cli.mcp.config import claude_mcp_arguments, codex_mcp_arguments
+
 from .. import brief as briefing
+from .. import git
 from .. import skills as skill_registry
 from ..errors import (
     Claimed,
@@ -36,8 +43,10 @@ from ..lifecycle import is_ended
 from ..models import SpawnRequest
 from ..store import new_id
 from ..vocabulary import ACTIVE_SESSION_STATUSES, RESOLVED_TASK_STATUSES
+from .activity import output_clock
 from .agents import Agent, AgentCatalogue, substitute
 from .claims import check_claimable, claim
+from .hooks import claude_settings_arguments, codex_notify_arguments
 from .keyboard import check_text, keyboard
 from .owner import owner_user, server_id
 from .processes import ProcessRecord, signal_processes
@@ -72,13 +81,37 @@ def resolve_cwd(requested: str | Path | None, root_dir: str, fallback: str | Non
     return str(resolved)
 
 
+@dataclass(frozen=True)
+class Isolation:
+    """Where a worktree session's worktree comes from: the repository, the branch it starts
+    from, and the session's folder inside the work tree (relative; "." at its top)."""
+
+    root: str
+    base_branch: str
+    folder: str
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What a session is started with, beside what its record says."""
+
+    argv: tuple[str, ...]  # the agent's argv (or resume argv) with placeholders
+    to_claim: list[dict[str, Any]]
+    force: bool
+    instructions: str | None
+    rows: int
+    cols: int
+    isolation: Isolation | None = None
+
+
 class Spawner(LoggingConfigurable):
     """Turns spawn requests into terminals and keeps the sessions' status true to their process.
 
-    It is given what it needs: the store (an AsyncStore), and two functions for what the server
-    only knows once it runs: jupyter_server_terminals' manager (None when terminals are off)
-    and the environment that tells agents where the server is (its URL is final only once the
-    port is bound; it also names this server as the owner of its sessions).
+    It is given what it needs: the store (an AsyncStore), and functions for what the server
+    only knows once it runs: jupyter_server_terminals' manager (None when terminals are off),
+    the environment that tells agents where the server is (its URL is final only once the
+    port is bound; it also names this server as the owner of its sessions), and the terminal
+    size of the Lab main area last reported by a connected Lab window (None: none is).
     """
 
     poll_interval = Float(
@@ -101,6 +134,19 @@ class Spawner(LoggingConfigurable):
     default_cols = Integer(120, help="Terminal columns when a spawn request gives none.").tag(
         config=True
     )
+    idle_after = Float(
+        3.0,
+        help="Seconds of silence on its terminal after which a session is `idle` (when its "
+        "agent's hooks do not say). Claude Code and Codex redraw a spinner or timer at least "
+        "every second while they work, so 3 s is well past their quietest working moment and "
+        "still shows a waiting agent within a few seconds.",
+    ).tag(config=True)
+    default_isolation = Enum(
+        ["worktree", "none"],
+        "worktree",
+        help="Isolation of a spawn that names none, in a project with a git repository: "
+        "`worktree` (a worktree and branch per session) or `none` (its folder, shared).",
+    ).tag(config=True)
 
     def __init__(
         self,
@@ -113,10 +159,12 @@ class Spawner(LoggingConfigurable):
         skills_dirs: Iterable[str | Path] = (),
         agents: Mapping[str, Any] | None = None,
         default_agent: str | None = None,
+        terminal_size: Callable[[], tuple[int, int] | None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.store = store
+        self.terminal_size = terminal_size or (lambda: None)
         self.terminal_manager = terminal_manager
         self.root_dir = str(root_dir)
         self.server_env = server_env
@@ -131,9 +179,10 @@ class Spawner(LoggingConfigurable):
             self.poll_interval,
             self.activity_interval,
             self.stop_timeout,
+            self.idle_after,
         )
 
-    @observe("poll_interval", "activity_interval", "stop_timeout")
+    @observe("poll_interval", "activity_interval", "stop_timeout", "idle_after")
     def _retune_watcher(self, change: Any) -> None:
         watcher = getattr(self, "watcher", None)  # config is applied before it exists
         if watcher is not None:
@@ -175,7 +224,6 @@ class Spawner(LoggingConfigurable):
         quicker session raises that Claimed, with the same detail).
         """
         manager = self._manager()
-        force = request.force
         task_ids = list(dict.fromkeys(request.task_ids))
         try:
             tasks = await self.store.get_tasks(task_ids, include_subtasks=True) if task_ids else []
@@ -190,12 +238,14 @@ class Spawner(LoggingConfigurable):
         skills = skill_registry.skills_for_role(
             request.role, request.skills or [], self.skills_dirs
         )
+        isolation = await self._isolation(request.isolation, project, cwd)
         # Resolved tasks are linked for the agent to read, never claimed.
         to_claim = [task for task in tasks if task["status"] not in RESOLVED_TASK_STATUSES]
-        await check_claimable(self.store, to_claim, force)
+        await check_claimable(self.store, to_claim, request.force)
         session_id = session_id or new_id("sess")
         name = terminal_name(session_id)
         ensure_name_free(manager, name)
+        rows, cols = self._size(request.rows, request.cols)
 
         session = await self.store.create_session(
             id=session_id,
@@ -210,17 +260,153 @@ class Spawner(LoggingConfigurable):
             spawn_source=request.spawn_source,
             terminal_name=name,
             agent_session_id=str(uuid.uuid4()) if agent.uses("{claude_session_id}") else None,
+            isolation="worktree" if isolation else "none",
             owner_user=owner_user(),
             owner_server=self.server_id,
         )
-        # Committed: from here on, a failure leaves the session `failed`, never missing.
+        launch = Launch(agent.argv, to_claim, request.force, request.prompt, rows, cols, isolation)
+        return await self._start(manager, session, skills, agent, launch, actor)
+
+    async def resume(self, session_id: str, actor: str | None = None) -> dict[str, Any]:
+        """A new session (`resumedFrom` the ended one) continuing its agent's conversation:
+        the same tasks (claimed again for it), role, skills, agent, folder and worktree; for
+        Claude Code `claude --resume <agentSessionId>`, for Codex `codex resume <id>` (the
+        agent's `resume` argv). Returns it `running`.
+
+        409 when the session still runs, its agent cannot resume, it has no agent session id,
+        or its folder is gone; 404 unknown session.
+        """
+        manager = self._manager()
+        old = await self.store.get_session(session_id)
+        if not is_ended(old["status"]):
+            raise Conflict(
+                f"Session {session_id} is still {old['status']}: stop it before resuming it.",
+                {"id": session_id, "status": old["status"]},
+            )
+        agent = self.catalogue.resolve(old["agent"])
+        if agent.resume is None:
+            raise Conflict(
+                f"Session {session_id} cannot be resumed: its agent {agent.name!r} has no "
+                "resume command.",
+                {"id": session_id, "agent": agent.name},
+            )
+        if not old["agentSessionId"]:
+            raise Conflict(
+                f"Session {session_id} has no agent session id to resume.", {"id": session_id}
+            )
+        try:
+            cwd = resolve_cwd(old["cwd"], self.root_dir)
+        except ValidationFailed:
+            raise Conflict(
+                f"Session {session_id} cannot be resumed: its folder {old['cwd']} is gone "
+                "(merged or discarded?).",
+                {"id": session_id, "cwd": old["cwd"]},
+            ) from None
+        try:
+            tasks = await self.store.get_tasks(old["taskIds"], include_subtasks=True)
+        except NotFound as exc:
+            raise Conflict(
+                f"Session {session_id} cannot be resumed: {exc.message}", {"id": session_id}
+            ) from None
+        skills = skill_registry.skills_for_role(old["role"], old["skills"], self.skills_dirs)
+        to_claim = [task for task in tasks if task["status"] not in RESOLVED_TASK_STATUSES]
+        await check_claimable(self.store, to_claim, False)
+        new = new_id("sess")
+        name = terminal_name(new)
+        ensure_name_free(manager, name)
+        rows, cols = self._size(None, None)
+        session = await self.store.create_session(
+            id=new,
+            project_id=old["projectId"],
+            name=old["name"],
+            task_ids=old["taskIds"],
+            role=old["role"],
+            skills=[skill.name for skill in skills],
+            agent=agent.name,
+            cwd=cwd,
+            parent_session_id=old["parentSessionId"],
+            spawn_source=old["spawnSource"],
+            terminal_name=name,
+            agent_session_id=old["agentSessionId"],
+            isolation=old["isolation"],
+            worktree=old["worktree"],
+            branch=old["branch"],
+            base_commit=old["baseCommit"],
+            resumed_from=session_id,
+            owner_user=owner_user(),
+            owner_server=self.server_id,
+        )
+        launch = Launch(agent.resume, to_claim, False, None, rows, cols)
+        return await self._start(manager, session, skills, agent, launch, actor)
+
+    def _size(self, rows: int | None, cols: int | None) -> tuple[int, int]:
+        """The request's size, else the Lab main area's (a connected window reported it), else
+        the defaults: a spawn from the CLI draws at the size its tab will have."""
+        if rows and cols:
+            return rows, cols
+        lab = self.terminal_size()
+        return rows or (lab[0] if lab else self.default_rows), cols or (
+            lab[1] if lab else self.default_cols
+        )
+
+    async def _isolation(
+        self, wanted: str | None, project: dict[str, Any], cwd: str
+    ) -> Isolation | None:
+        """Whether the session gets a worktree, and of what. By default, a project that records
+        a base branch (its folder is a git repository) does; `none` never does; `worktree` in a
+        project without a repository, or for a folder outside it, is a 422 naming `isolation`."""
+        base_branch = project.get("baseBranch")
+        if wanted == "none" or (
+            wanted is None and (self.default_isolation != "worktree" or not base_branch)
+        ):
+            return None
+        explicit = wanted == "worktree"
+        working = project.get("workingDir")
+        try:
+            folder = resolve_cwd(working, self.root_dir) if working else cwd
+            info = await git.repository_info(folder)
+        except ValidationFailed:
+            if not explicit:
+                return None
+            raise ValidationFailed.field(
+                "isolation", f"project {project['id']}'s folder is not a git repository"
+            ) from None
+        base_branch = base_branch or info["baseBranch"]
+        root = info["root"]
+        if not base_branch or not info["head"] or not Path(cwd).is_relative_to(root):
+            if not explicit:
+                return None
+            why = (
+                "the session's folder is outside the project's repository"
+                if base_branch and info["head"]
+                else "the repository has no branch to start from"
+            )
+            raise ValidationFailed.field("isolation", why)
+        return Isolation(root, base_branch, os.path.relpath(cwd, root))
+
+    async def _start(
+        self,
+        manager: Any,
+        session: dict[str, Any],
+        skills: list[skill_registry.Skill],
+        agent: Agent,
+        launch: Launch,
+        actor: str | None,
+    ) -> dict[str, Any]:
+        """From a recorded `spawning` session to a `running` one: claims, worktree, folder,
+        terminal. A failure leaves it `failed` (see `spawn`)."""
+        session_id = session["id"]
+        name = session["terminalName"]
         started: Watched | None = None
+        made: dict[str, str] | None = None
         self._starting.add(session_id)
         try:
-            if to_claim:
-                await claim(self.store, session_id, to_claim, force, actor)
-                tasks = await self.store.get_tasks(task_ids, include_subtasks=True)
-            started = await self._open(manager, session, tasks, skills, agent, request)
+            if launch.to_claim:
+                await claim(self.store, session_id, launch.to_claim, launch.force, actor)
+            tasks = await self.store.get_tasks(session["taskIds"], include_subtasks=True)
+            if launch.isolation is not None:
+                made, session = await self._worktree(session, tasks, launch.isolation)
+            started = await self._open(manager, session, tasks, skills, agent, launch)
             running = await move_session(
                 self.store,
                 session_id,
@@ -237,7 +423,7 @@ class Spawner(LoggingConfigurable):
                 )
         except Exception as exc:
             reason = _failure_reason(session_id, exc, self.log)
-            await self._abandon(manager, session_id, started, reason)
+            await self._abandon(manager, session_id, started, reason, launch.isolation, made)
             if isinstance(exc, Claimed):
                 exc.details["sessionId"] = session_id
                 raise
@@ -253,6 +439,29 @@ class Spawner(LoggingConfigurable):
         self.log.info("Maestro session %s: agent %s in terminal %s", session_id, agent.name, name)
         return running
 
+    async def _worktree(
+        self, session: dict[str, Any], tasks: list[dict[str, Any]], isolation: Isolation
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """The session's worktree and branch (`maestro/<slug>-<session id>`, the slug from its
+        first task's title, sanitised), recorded with the commit it starts from; the session's
+        folder is the same folder inside the worktree."""
+        made = await git.create_worktree(
+            isolation.root,
+            session_id=session["id"],
+            slug=tasks[0]["title"] if tasks else session["role"],
+            base_branch=isolation.base_branch,
+            root_dir=self.root_dir,
+        )
+        cwd = os.path.normpath(os.path.join(made["worktree"], isolation.folder))
+        session = await self.store.update_session(
+            session["id"],
+            worktree=made["worktree"],
+            branch=made["branch"],
+            base_commit=made["baseCommit"],
+            cwd=cwd,
+        )
+        return made, session
+
     async def _open(
         self,
         manager: Any,
@@ -260,37 +469,17 @@ class Spawner(LoggingConfigurable):
         tasks: list[dict[str, Any]],
         skills: list[skill_registry.Skill],
         agent: Agent,
-        request: SpawnRequest,
+        launch: Launch,
     ) -> Watched:
         """Write the session folder and start the agent's terminal."""
         session_id = session["id"]
         folder = self._folder(session_id)
         timelines = await asyncio.gather(*(self.store.get_timeline(task["id"]) for task in tasks))
         by_task = {task["id"]: timeline for task, timeline in zip(tasks, timelines, strict=True)}
-        brief_text = briefing.render_brief(session, tasks, by_task, skills, request.prompt)
+        brief_text = briefing.render_brief(session, tasks, by_task, skills, launch.instructions)
         brief_path = folder / briefing.BRIEF_FILE
-        argv = substitute(
-            agent.argv,
-            {
-                "{brief}": str(brief_path),
-                "{brief_text}": briefing.brief_argument(brief_text, brief_path),
-                "{prompt}": briefing.first_prompt(session, brief_path),
-                "{session_id}": session_id,
-                "{claude_session_id}": session["agentSessionId"] or "",
-            },
-        )
         server_env = dict(self.server_env())
-        manifest = {
-            "session": session,
-            "terminalName": session["terminalName"],
-            "argv": list(agent.argv),
-            "skills": [skill.name for skill in skills],
-            "serverUrl": server_env.get("MAESTRO_URL"),
-        }
-        briefing.write_session_folder(folder, manifest, brief_text)
-        exit_file = folder / EXIT_CODE_FILE
-        exit_file.unlink(missing_ok=True)
-        env = {
+        env: dict[str, str | None] = {
             **server_env,
             **path_env(),
             **agent.env,
@@ -303,28 +492,75 @@ class Spawner(LoggingConfigurable):
             "COLUMNS": None,
             "LINES": None,
         }
+        if session["worktree"]:
+            env["MAESTRO_WORKTREE"] = session["worktree"]
+            env["MAESTRO_BRANCH"] = session["branch"]
+        manifest = {
+            "session": session,
+            "terminalName": session["terminalName"],
+            "argv": list(launch.argv),
+            "skills": [skill.name for skill in skills],
+            "serverUrl": server_env.get("MAESTRO_URL"),
+        }
+        briefing.write_session_folder(folder, manifest, brief_text)
+        template = launch.argv
+        argv = substitute(
+            template,
+            {
+                "{brief}": str(brief_path),
+                "{brief_text}": briefing.brief_argument(brief_text, brief_path),
+                "{prompt}": briefing.first_prompt(session, brief_path),
+                "{session_id}": session_id,
+                "{claude_session_id}": session["agentSessionId"] or "",
+                "{agent_session_id}": session["agentSessionId"] or "",
+                # Files in the session folder, written only for agents that use them.
+                "{claude_settings}": (
+                    claude_settings_arguments(folder) if "{claude_settings}" in template else []
+                ),
+                "{claude_mcp}": (
+                    claude_mcp_arguments(folder, env) if "{claude_mcp}" in template else []
+                ),
+                "{codex_notify}": codex_notify_arguments(),
+                "{codex_mcp}": codex_mcp_arguments(env),
+            },
+        )
+        exit_file = folder / EXIT_CODE_FILE
+        exit_file.unlink(missing_ok=True)
         terminal = open_terminal(
             manager,
             session["terminalName"],
             argv,
             cwd=session["cwd"],
             env=env,
-            rows=request.rows or self.default_rows,
-            cols=request.cols or self.default_cols,
+            rows=launch.rows,
+            cols=launch.cols,
             exit_file=exit_file,
         )
         keyboard(terminal)  # from now on, a person's typing is noticed
+        output_clock(terminal)  # and the agent's output (activity)
         watched = Watched(session_id, session["terminalName"], terminal, exit_file)
         ProcessRecord.of_leader(session_id, terminal.ptyproc.pid, self.server_id).write(folder)
         return watched
 
     async def _abandon(
-        self, manager: Any, session_id: str, started: Watched | None, reason: str
+        self,
+        manager: Any,
+        session_id: str,
+        started: Watched | None,
+        reason: str,
+        isolation: Isolation | None = None,
+        made: dict[str, str] | None = None,
     ) -> None:
-        """After a failed start: kill the terminal if it was made; record the session `failed`."""
+        """After a failed start: kill the terminal if it was made; remove the worktree made for
+        it (nothing was done in it); record the session `failed`."""
         if started is not None and manager.terminals.get(started.terminal_name) is started.terminal:
             leader = started.terminal.ptyproc.pid
             signal_processes(leader, session_processes(started.terminal), signal.SIGKILL)
+        if isolation is not None and made is not None:
+            try:
+                await git.discard(isolation.root, made["worktree"], made["branch"])
+            except MaestroError:
+                self.log.exception("Maestro session %s: could not remove its worktree", session_id)
         try:
             await end_session(self.store, session_id, Ending("failed", reason=reason))
         except MaestroError:

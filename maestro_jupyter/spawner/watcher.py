@@ -3,8 +3,9 @@
 An exit-code file ends the session: `completed` for 0, else `failed` (with `exitSignal` when a
 signal killed the agent); a terminal gone before the agent's exit was recorded (killed, closed
 through the terminals API) ends it `failed`. Terminal activity becomes `lastActivity`, written at
-most every `activity_interval` seconds. A person typing into the terminal of a session that asked
-for input (`needs_input`) after it asked makes it `running` again. It runs as an asyncio task on
+most every `activity_interval` seconds; output and silence become `activity` (see `activity`).
+A person typing into the terminal of a session that asked for input (`needs_input`) after it
+asked makes it `running` again. It runs as an asyncio task on
 the server's loop and awaits every store call, which run off the loop.
 """
 
@@ -18,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .activity import OutputClock, activity_at, output_clock, record_activity
 from .keyboard import Keyboard, keyboard
 from .processes import end_processes, session_members
 from .status import TERMINAL_CLOSED, Ending, closed, end_session, exited, move_session
@@ -35,10 +37,15 @@ class Watched:
     stop_requested: bool = False
     activity_recorded: datetime | None = None
     typing_seen: datetime | None = None
+    activity: str | None = None  # as the output last said; None: not recorded yet
 
     @property
     def keyboard(self) -> Keyboard:
         return keyboard(self.terminal)
+
+    @property
+    def output(self) -> OutputClock:
+        return output_clock(self.terminal)
 
 
 class Watcher:
@@ -50,8 +57,10 @@ class Watcher:
         poll_interval: float,
         activity_interval: float,
         stop_timeout: float,
+        idle_after: float = 3.0,
     ) -> None:
         self.store = store
+        self.idle_after = idle_after
         self.terminal_manager = terminal_manager
         self.log = log
         self.poll_interval = poll_interval
@@ -118,6 +127,7 @@ class Watcher:
             await self._finish(watched, closed(exit_status(watched.terminal)))
         else:
             await self._record_activity(watched)
+            await self._record_output(watched)
             await self._notice_person(watched)
 
     async def _finish(self, watched: Watched, ending: Ending) -> None:
@@ -140,6 +150,18 @@ class Watcher:
         if recorded is None or (activity - recorded).total_seconds() >= self.activity_interval:
             watched.activity_recorded = activity  # before the await: the next poll skips it
             await self.store.touch_session(watched.session_id, activity)
+
+    async def _record_output(self, watched: Watched) -> None:
+        """Output since the last look, or silence for `idle_after`: a transition is recorded."""
+        output_at = watched.output.at
+        if output_at is None:
+            return
+        activity = activity_at(output_at, self.idle_after)
+        if activity == watched.activity:
+            return
+        watched.activity = activity  # before the await: the next poll skips it
+        if not await record_activity(self.store, watched.session_id, output_at, activity):
+            watched.activity = None  # changed meanwhile: looked at again next time
 
     async def _notice_person(self, watched: Watched) -> None:
         """Someone typed since the last look: if the session asked for input before that, the

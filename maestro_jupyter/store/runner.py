@@ -117,7 +117,8 @@ class AsyncStore:
 def _current_task_cancelling() -> bool:
     """Whether the awaiting task itself is being cancelled (not just the store's future)."""
     task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
+    cancelling = getattr(task, "cancelling", None)  # Python 3.11+; before, a cancel reads as busy
+    return bool(cancelling and cancelling())
 
 
 def loop_publisher(

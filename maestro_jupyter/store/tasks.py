@@ -268,6 +268,10 @@ class TasksMixin(StoreBase):
             project_id = project_id or self.default_project_id
             self._project(tx.conn, project_id)
             _check_dependencies(tx.conn, task_id, list(dependencies))
+            if status in ("in_progress", "completed"):  # born started: its dependencies hold too
+                unmet = _unmet_of(tx.conn, [task_id], {task_id: list(dependencies)})
+                if unmet:
+                    raise unmet_error(task_id, f"start as {status}", unmet[task_id])
             row = dict(
                 id=task_id,
                 project_id=project_id,

@@ -56,7 +56,8 @@ def test_new_task_command_focuses_the_form(lab: LabPage) -> None:
 
 def test_the_launcher_opens_the_panel(lab: LabPage) -> None:
     execute(lab, "launcher:create")
-    lab.page.locator(".jp-LauncherCard", has_text="Maestro").click()
+    # The new launcher is in front (a fresh workspace may hold another behind it).
+    lab.page.locator(".jp-LauncherCard:visible", has_text="Maestro").click()
     lab.page.locator("#maestro-panel").wait_for(state="visible")
 
 

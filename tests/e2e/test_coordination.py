@@ -54,7 +54,15 @@ def test_a_card_shows_the_session_that_claimed_it(lab: LabPage, lab_server: LabS
     entry = card_of(lab, task).locator('.maestro-Entry[data-kind="claim"]')
     entry.locator(".maestro-EntryWho", has_text="rust-porter").wait_for()
 
-    # Its status follows the session's; when the session ends, the claim is given back.
+    # A person can take the task back.
+    claim.get_by_role("button", name="Release").click()
+    claim.wait_for(state="detached")
+    released = lab_server.api("GET", f"tasks/{task['id']}")
+    assert (released["claimedBy"], released["status"]) == (None, "todo")
+
+    # A session that ends gives its claims back too.
+    lab_server.api("POST", "tasks/claim", {"sessionId": session["id"], "taskId": task["id"]})
+    claim.wait_for()
     lab_server.api("POST", f"sessions/{session['id']}/stop")
     claim.wait_for(state="detached")
     assert lab_server.api("GET", f"tasks/{task['id']}")["claimedBy"] is None
@@ -77,10 +85,12 @@ def test_the_send_field_types_into_the_agent_terminal(lab: LabPage, lab_server: 
         eventually(lambda: lab_server.agent_input(session["id"]))
         == "Use the second approach, and keep the old flag\n"
     )
-    # Recorded on the task as a message, readable on its card.
-    card_of(lab, task).locator(
+    # Recorded on the task as a message from this person to the session, readable on its card.
+    message = card_of(lab, task).locator(
         '.maestro-Entry[data-kind="message"]', has_text="Use the second approach"
-    ).wait_for()
+    )
+    message.wait_for()
+    assert message.locator(".maestro-EntryWho").inner_text() == "you → reviewer"
     field.wait_for(state="detached")  # sent: the field folds away
 
 

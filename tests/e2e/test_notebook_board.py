@@ -68,6 +68,7 @@ def test_the_board_draws_in_lab_follows_changes_and_its_buttons_act(
     card = page.locator(".maestro-board-todo .maestro-board-card", has_text=task["title"])
     card.wait_for(timeout=20_000)
 
+    card.get_by_role("button", name="Actions").click()  # a card's controls open on demand
     card.get_by_role("button", name="Complete").click()
 
     page.locator(".maestro-board-completed .maestro-board-card", has_text=task["title"]).wait_for()

@@ -16,8 +16,17 @@ RECORDER = str(Path(__file__).parent / "agents" / "record_env.py")
 def recorder(out: Path, *options: str) -> dict[str, Any]:
     """An agent that writes what it got to out/<session id>.json; `options` go to record_env.py."""
     return {
-        "argv": [sys.executable, RECORDER, "--out", str(out), *options, "--",
-                 "{brief}", "{prompt}", "{session_id}"],
+        "argv": [
+            sys.executable,
+            RECORDER,
+            "--out",
+            str(out),
+            *options,
+            "--",
+            "{brief}",
+            "{prompt}",
+            "{session_id}",
+        ],
         "env": {"TEST_AGENT_EXTRA": "yes"},
     }
 
@@ -51,15 +60,21 @@ def maestro_config(records: Path, tmp_path: Path) -> dict[str, Any]:
             "fail": recorder(records, "--code", "3"),
             "sleeper": recorder(records, "--sleep", "300", "--child"),
             # Ignores the hangup its terminal gets (as some agents do), and says its pid.
-            "hupless": script(records, 'trap "" HUP; echo $$ > "$1/$MAESTRO_SESSION_ID.pid"; '
-                                       "exec sleep 1000"),
+            "hupless": script(
+                records, 'trap "" HUP; echo $$ > "$1/$MAESTRO_SESSION_ID.pid"; exec sleep 1000'
+            ),
             # Reads one line typed into its terminal.
-            "reader": script(records, 'read -r line; printf "%s" "$line" > "$1/$MAESTRO_SESSION_ID'
-                                      '.got"; sleep 100'),
+            "reader": script(
+                records,
+                'read -r line; printf "%s" "$line" > "$1/$MAESTRO_SESSION_ID.got"; sleep 100',
+            ),
             # Records its signal dispositions.
-            "signals": script(records, 'out="$1/$MAESTRO_SESSION_ID.sig"; '
-                                       'grep -E "^Sig(Ign|Cgt)" /proc/$$/status > "$out.tmp"; '
-                                       'mv "$out.tmp" "$out"'),
+            "signals": script(
+                records,
+                'out="$1/$MAESTRO_SESSION_ID.sig"; '
+                'grep -E "^Sig(Ign|Cgt)" /proc/$$/status > "$out.tmp"; '
+                'mv "$out.tmp" "$out"',
+            ),
             "shell": default_agents()["shell"],
             "ghost": {"argv": ["no-such-agent-binary-x"]},
             "misconfigured": {"argv": "claude --yes"},
@@ -105,8 +120,9 @@ def work_dir(jp_root_dir: Path) -> Path:
 
 
 async def make_task(api: Any, title: str = "Write the parser") -> dict[str, Any]:
-    reply = await api("POST", "tasks", {"title": title,
-                                        "subtasks": [{"title": "Lexer"}, {"title": "Tests"}]})
+    reply = await api(
+        "POST", "tasks", {"title": title, "subtasks": [{"title": "Lexer"}, {"title": "Tests"}]}
+    )
     assert reply.status == 201, reply
     return reply.json
 

@@ -50,8 +50,11 @@ def cmdline(pid: int) -> str:
 
 async def spawn_about_the_merger(api: Any, agent: str) -> dict[str, Any]:
     task = (await api("POST", "tasks", {"title": TITLE, "description": DESCRIPTION})).json
-    reply = await api("POST", "sessions/spawn", {"taskIds": [task["id"]], "agent": agent,
-                                                 "prompt": PROMPT, "name": NAME})
+    reply = await api(
+        "POST",
+        "sessions/spawn",
+        {"taskIds": [task["id"]], "agent": agent, "prompt": PROMPT, "name": NAME},
+    )
     assert reply.status == 201, reply
     return reply.json
 
@@ -64,10 +67,13 @@ async def test_claude_is_the_default_and_reads_its_brief_from_the_file(
     session = (await api("POST", "sessions/spawn", {"taskIds": [task["id"]]})).json
     args = (await wait_for_record(records, session["id"]))["args"]
     brief = maestro_home / "sessions" / session["id"] / "brief.md"
-    assert args[:4] == ["--session-id", session["agentSessionId"],
-                        "--append-system-prompt-file", str(brief)]
+    folder = brief.parent
+    assert args[:2] == ["--session-id", session["agentSessionId"]]
+    assert args[2:4] == ["--settings", str(folder / "claude-settings.json")]
+    assert args[4:8] == ["--mcp-config", str(folder / "mcp.json"), "--allowedTools", "mcp__maestro"]
+    assert args[8:10] == ["--append-system-prompt-file", str(brief)]
     assert str(uuid.UUID(session["agentSessionId"])) == session["agentSessionId"]
-    assert "maestro whoami" in args[4] and str(brief) in args[4] and len(args) == 5
+    assert "maestro whoami" in args[10] and str(brief) in args[10] and len(args) == 11
     assert "## Skill: maestro-worker" in brief.read_text()
     await api("POST", f"sessions/{session['id']}/stop")
 
@@ -77,9 +83,7 @@ async def test_no_task_text_in_any_command_line_of_the_session(
 ):
     session = await spawn_about_the_merger(api, "claude")
     record = await wait_for_record(records, session["id"])
-    terminal = jp_serverapp.web_app.settings["terminal_manager"].terminals[
-        session["terminalName"]
-    ]
+    terminal = jp_serverapp.web_app.settings["terminal_manager"].terminals[session["terminalName"]]
     from maestro_jupyter.spawner.terminals import session_processes
 
     # The agent itself, and the wrapper and shell around it: all that `ps` shows of the session.

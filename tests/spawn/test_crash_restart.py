@@ -69,14 +69,16 @@ def test_after_kill_9_every_session_is_lost_and_no_process_survives(tmp_path: Pa
         sessions = {}
         for agent in ("hupless", "shell"):
             task = server.api("POST", "tasks", {"title": f"work for {agent}"})
-            session = server.api("POST", "sessions/spawn", {"taskIds": [task["id"]],
-                                                            "agent": agent})
+            session = server.api(
+                "POST", "sessions/spawn", {"taskIds": [task["id"]], "agent": agent}
+            )
             sessions[agent] = (task, session)
             groups.append(process_group(server, session["id"]))
         hupless = sessions["hupless"][1]["id"]
         pid_file = server.maestro_home / "sessions" / hupless / "brief.md.pid"
-        agent_pid = int(wait(lambda: pid_file.exists() and pid_file.read_text().strip(),
-                             what="the agent's pid"))
+        agent_pid = int(
+            wait(lambda: pid_file.exists() and pid_file.read_text().strip(), what="the agent's pid")
+        )
         # Both agents run: the wrapper and the agent (the shell agent: a shell, then bash -i).
         for group in groups:
             wait(lambda group=group: len(session_members(group)) >= 2, what="the agents")
@@ -86,8 +88,10 @@ def test_after_kill_9_every_session_is_lost_and_no_process_survives(tmp_path: Pa
         server.start()
 
         for task, session in sessions.values():
-            ended = wait(lambda session=session: _ended(server, session["id"]),
-                         what="the session to be settled")
+            ended = wait(
+                lambda session=session: _ended(server, session["id"]),
+                what="the session to be settled",
+            )
             assert ended["status"] == "failed", ended
             assert ended["exitCode"] != 0
             timeline = server.api("GET", f"tasks/{task['id']}/timeline")["items"]

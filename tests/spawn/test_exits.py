@@ -52,8 +52,9 @@ async def test_an_agent_killed_by_a_signal_fails_with_the_signal_never_completed
     ended = await wait_for_status(api, session["id"], "completed", "failed", "stopped")
     assert ended["status"] == "failed"
     assert ended["exitSignal"] == 9 and ended["exitCode"] is None
-    assert any("killed by signal 9" in message for message in await entries(api, task["id"],
-                                                                               "error"))
+    assert any(
+        "killed by signal 9" in message for message in await entries(api, task["id"], "error")
+    )
     released = (await api("GET", f"tasks/{task['id']}")).json
     assert released["claimedBy"] is None and released["status"] == "todo"
 
@@ -76,8 +77,9 @@ async def test_a_terminal_closed_under_the_agent_fails_the_session_and_ends_its_
     await jp_fetch("api", "terminals", session["terminalName"], method="DELETE")
     ended = await wait_for_status(api, session["id"], "completed", "failed", "stopped")
     assert ended["status"] == "failed"
-    assert any("terminal was closed" in message for message in await entries(api, task["id"],
-                                                                                "error"))
+    assert any(
+        "terminal was closed" in message for message in await entries(api, task["id"], "error")
+    )
     await wait_for(lambda: not _alive(pid), timeout=15)
 
 
@@ -91,8 +93,10 @@ async def test_the_process_group_owner_and_process_file_are_recorded(
     assert leader == os.getsid(record["pid"]) == os.getpgid(record["pid"])  # pid == pgid == sid
     assert os.getsid(leader) == os.getpgid(leader) == leader
     url = urlsplit(jp_serverapp.connection_url)
-    assert session["owner"] == {"user": getpass.getuser(),
-                                "server": f"{socket.gethostname()}:{url.port}{url.path}"}
+    assert session["owner"] == {
+        "user": getpass.getuser(),
+        "server": f"{socket.gethostname()}:{url.port}{url.path}",
+    }
 
     folder = maestro_home / "sessions" / session["id"]
     saved = json.loads((folder / "process.json").read_text())
@@ -131,15 +135,24 @@ async def test_the_agent_starts_with_no_signal_ignored(api, records, spawner):
     assert "SigIgn:\t0000000000000000" in text
 
 
-@pytest.mark.parametrize("prefix", [default_signals(), python_default_signals()],
-                         ids=["env", "python"])
+@pytest.mark.parametrize(
+    "prefix", [default_signals(), python_default_signals()], ids=["env", "python"]
+)
 def test_both_signal_resets_clear_ignored_signals(prefix):
     program = ["/bin/sh", "-c", "grep SigIgn /proc/$$/status"]
-    ignoring = subprocess.run(["/bin/sh", "-c", "trap '' HUP INT; exec \"$@\"", "sh", *program],
-                              capture_output=True, text=True, check=True)
+    ignoring = subprocess.run(
+        ["/bin/sh", "-c", "trap '' HUP INT; exec \"$@\"", "sh", *program],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "SigIgn:\t0000000000000000" not in ignoring.stdout  # the test's own premise
-    reset = subprocess.run(["/bin/sh", "-c", "trap '' HUP INT; exec \"$@\"", "sh",
-                            *prefix, *program], capture_output=True, text=True, check=True)
+    reset = subprocess.run(
+        ["/bin/sh", "-c", "trap '' HUP INT; exec \"$@\"", "sh", *prefix, *program],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "SigIgn:\t0000000000000000" in reset.stdout
 
 
@@ -148,9 +161,23 @@ def test_an_exit_after_the_terminal_hung_up_is_marked(tmp_path: Path):
     the hangup: an interactive shell that read end-of-file exits 0, which is no success."""
     exit_file = tmp_path / "exit_code"
     wrapper = PtyProcess.spawn(
-        ["/bin/sh", "-c", "trap '' HUP; exec \"$@\"", "sh",
-         "/bin/sh", "-c", WRAPPER_SCRIPT, "maestro-session", "24", "80", str(exit_file),
-         str(tmp_path), "/bin/sh", "-c", "touch started; read -r line; exit 0"],
+        [
+            "/bin/sh",
+            "-c",
+            "trap '' HUP; exec \"$@\"",
+            "sh",
+            "/bin/sh",
+            "-c",
+            WRAPPER_SCRIPT,
+            "maestro-session",
+            "24",
+            "80",
+            str(exit_file),
+            str(tmp_path),
+            "/bin/sh",
+            "-c",
+            "touch started; read -r line; exit 0",
+        ],
     )
     try:
         while not (tmp_path / "started").exists():  # the agent waits for a line
@@ -168,8 +195,19 @@ def test_an_exit_after_the_terminal_hung_up_is_marked(tmp_path: Path):
 def test_an_exit_with_the_terminal_there_is_not_marked(tmp_path: Path):
     exit_file = tmp_path / "exit_code"
     wrapper = PtyProcess.spawn(
-        ["/bin/sh", "-c", WRAPPER_SCRIPT, "maestro-session", "24", "80", str(exit_file),
-         str(tmp_path), "/bin/sh", "-c", "exit 5"],
+        [
+            "/bin/sh",
+            "-c",
+            WRAPPER_SCRIPT,
+            "maestro-session",
+            "24",
+            "80",
+            str(exit_file),
+            str(tmp_path),
+            "/bin/sh",
+            "-c",
+            "exit 5",
+        ],
     )
     try:
         while not exit_file.exists() and wrapper.isalive():

@@ -73,9 +73,7 @@ async def test_control_characters_are_refused_and_nothing_is_typed_or_recorded(
     await api("POST", f"sessions/{session['id']}/stop")
 
 
-async def test_ended_unknown_and_terminal_less_sessions_are_refused(
-    api, records, spawner, store
-):
+async def test_ended_unknown_and_terminal_less_sessions_are_refused(api, records, spawner, store):
     task, session = await spawn(api, "ok")
     await wait_for_record(records, session["id"])
     await api("POST", f"sessions/{session['id']}/stop")

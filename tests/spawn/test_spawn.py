@@ -88,8 +88,14 @@ async def test_session_folder_holds_manifest_and_brief(api, maestro_home, record
     assert manifest["terminalName"] == session["terminalName"]
     assert "token" not in json.dumps(manifest).lower()
     brief = (folder / "brief.md").read_text()
-    for expected in ("Write the parser", "Lexer", "Lexer design agreed", "Mind the Unicode.",
-                     "## Skill: maestro-cli", "## Skill: maestro-worker"):
+    for expected in (
+        "Write the parser",
+        "Lexer",
+        "Lexer design agreed",
+        "Mind the Unicode.",
+        "## Skill: maestro-cli",
+        "## Skill: maestro-worker",
+    ):
         assert expected in brief
     assert "maestro-orchestrator" not in brief
     assert session["skills"] == ["maestro-cli", "maestro-worker"]
@@ -200,11 +206,13 @@ async def test_restart_reconciles_sessions_whose_terminal_is_gone(
     task = await make_task(api)
     app = jp_serverapp.web_app.settings["maestro_app"]
     old = Store(app.db_url)
-    left_running = old.create_session(task_ids=[task["id"]], agent="ok",
-                                      terminal_name="maestro_sess_gone1")
+    left_running = old.create_session(
+        task_ids=[task["id"]], agent="ok", terminal_name="maestro_sess_gone1"
+    )
     old.update_session(left_running["id"], status="running")
-    finished = old.create_session(task_ids=[task["id"]], agent="ok",
-                                  terminal_name="maestro_sess_gone2", status="needs_input")
+    finished = old.create_session(
+        task_ids=[task["id"]], agent="ok", terminal_name="maestro_sess_gone2", status="needs_input"
+    )
     outside = old.create_session(task_ids=[task["id"]], agent="ok", status="running")
     exit_file = maestro_home / "sessions" / finished["id"] / "exit_code"
     exit_file.parent.mkdir(parents=True)
@@ -221,8 +229,12 @@ async def test_restart_reconciles_sessions_whose_terminal_is_gone(
     failed = (await api("GET", f"sessions/{left_running['id']}")).json
     assert failed["status"] == "failed" and failed["endedAt"]
     timeline = (await api("GET", f"tasks/{task['id']}/timeline")).json["items"]
-    assert any(entry["kind"] == "error" and "lost when the server stopped" in entry["message"]
-               and entry["sessionId"] == left_running["id"] for entry in timeline)
+    assert any(
+        entry["kind"] == "error"
+        and "lost when the server stopped" in entry["message"]
+        and entry["sessionId"] == left_running["id"]
+        for entry in timeline
+    )
     completed = (await api("GET", f"sessions/{finished['id']}")).json
     assert completed["status"] == "completed" and completed["exitCode"] == 0
     # A session without a terminal is not the spawner's: it is left as it is.
@@ -238,9 +250,14 @@ async def test_reconcile_settles_only_the_sessions_of_this_server(
     free_pid = _finished_pid()  # a leader long gone: nothing to kill
 
     def session(server: str, identity: dict[str, Any] | None) -> str:
-        made = store.create_session(task_ids=[task["id"]], agent="ok", status="running",
-                                    terminal_name=f"maestro_{server.replace(':', '_')}",
-                                    owner_user="bob", owner_server=server)
+        made = store.create_session(
+            task_ids=[task["id"]],
+            agent="ok",
+            status="running",
+            terminal_name=f"maestro_{server.replace(':', '_')}",
+            owner_user="bob",
+            owner_server=server,
+        )
         if identity is not None:
             folder = maestro_home / "sessions" / made["id"]
             folder.mkdir(parents=True)

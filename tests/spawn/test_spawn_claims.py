@@ -65,8 +65,11 @@ async def test_unmet_dependencies_refuse_the_spawn_unless_forced(
     assert forced.status == 201, forced
     held = (await api("GET", f"tasks/{second['id']}")).json
     assert held["claimedBy"] == forced.json["id"]
-    claims = [entry["message"] for entry in (await api(
-        "GET", f"tasks/{second['id']}/timeline")).json["items"] if entry["kind"] == "claim"]
+    claims = [
+        entry["message"]
+        for entry in (await api("GET", f"tasks/{second['id']}/timeline")).json["items"]
+        if entry["kind"] == "claim"
+    ]
     assert any("Design the schema" in message for message in claims)  # forced past, said so
     await stop_all(api)
 

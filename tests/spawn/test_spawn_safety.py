@@ -133,8 +133,9 @@ async def test_a_terminal_that_cannot_start_leaves_the_session_failed(
 ):
     task = await make_task(api)
     headers = {"Idempotency-Key": key} if key else {}
-    reply = await api("POST", "sessions/spawn", {"taskIds": [task["id"]], "agent": agent},
-                      headers=headers)
+    reply = await api(
+        "POST", "sessions/spawn", {"taskIds": [task["id"]], "agent": agent}, headers=headers
+    )
     assert reply.status == 500 and reply.json["error"] == "spawn_failed", reply
     assert reason in reply.json["message"]
     [session] = (await api("GET", "sessions")).json["items"]
@@ -183,22 +184,28 @@ async def test_shell_metacharacters_in_user_text_are_never_executed(
 ):
     marks = [tmp_path / f"pwned-{n}" for n in range(4)]
     title = f"$(touch {marks[0]}); x"
-    task = (await api("POST", "tasks", {"title": title,
-                                        "description": f"`touch {marks[1]}`"})).json
+    task = (await api("POST", "tasks", {"title": title, "description": f"`touch {marks[1]}`"})).json
     prompt = f"line one\n$(touch {marks[2]})\n'; touch {marks[3]}; '"
     name = f"$(touch {marks[3]})"
 
-    recorded = (await api("POST", "sessions/spawn",
-                          {"taskIds": [task["id"]], "prompt": prompt, "name": name})).json
+    recorded = (
+        await api(
+            "POST", "sessions/spawn", {"taskIds": [task["id"]], "prompt": prompt, "name": name}
+        )
+    ).json
     record = await wait_for_record(records, recorded["id"])
     brief = Path(record["args"][0]).read_text()
     assert prompt in brief and title in brief  # verbatim, in the brief file, not in argv
     assert prompt not in record["args"][1]
     await wait_for_status(api, recorded["id"], "completed", "failed")
 
-    shell = (await api("POST", "sessions/spawn",
-                       {"taskIds": [task["id"]], "prompt": prompt, "name": name,
-                        "agent": "shell"})).json
+    shell = (
+        await api(
+            "POST",
+            "sessions/spawn",
+            {"taskIds": [task["id"]], "prompt": prompt, "name": name, "agent": "shell"},
+        )
+    ).json
     terminal = jp_serverapp.web_app.settings["terminal_manager"].terminals[shell["terminalName"]]
     await wait_for(lambda: title in "".join(terminal.read_buffer))  # the brief was printed
     await api("POST", f"sessions/{shell['id']}/stop")
@@ -214,8 +221,11 @@ async def test_orchestrator_is_briefed_with_its_skills_and_the_requested_ones(
         "---\nname: house-style\ndescription: Our conventions.\nroles: [worker]\n---\nUse tabs.\n"
     )
     task = await make_task(api)
-    reply = await api("POST", "sessions/spawn",
-                      {"taskIds": [task["id"]], "role": "orchestrator", "skills": ["house-style"]})
+    reply = await api(
+        "POST",
+        "sessions/spawn",
+        {"taskIds": [task["id"]], "role": "orchestrator", "skills": ["house-style"]},
+    )
     assert reply.status == 201, reply
     session = reply.json
     assert session["skills"] == ["maestro-cli", "maestro-orchestrator", "house-style"]

@@ -1,7 +1,7 @@
 /**
  * A task's latest timeline entries in a compact form: kind, who (a session by its name, or a
  * person), when, and the text, clamped to a few lines until clicked. Messages sent to an
- * agent are entries of kind `message`.
+ * agent are entries of kind `message`, from their sender to the session.
  */
 
 import * as React from 'react';
@@ -12,9 +12,23 @@ import { ITimelineEntry } from '../types';
 /** How many entries show before "more". */
 const SHOWN = 3;
 
+/** A session by its name, this window's user as "you", anyone else by their user name. */
+function nameOf(actor: string, model: BoardModel): string {
+  if (actor === model.userName) {
+    return 'you';
+  }
+  return model.state.sessions.get(actor)?.name ?? actor;
+}
+
+/** Who wrote the entry; for a message, also the session it was sent to. */
 function whoWrote(entry: ITimelineEntry, model: BoardModel): string {
-  const sessionId = entry.sessionId ?? entry.actor ?? '';
-  return model.state.sessions.get(sessionId)?.name ?? entry.actor ?? '';
+  const author = entry.actor ?? entry.sessionId;
+  const who = author ? nameOf(author, model) : '';
+  return entry.kind === 'message' &&
+    entry.sessionId &&
+    entry.sessionId !== author
+    ? `${who} → ${nameOf(entry.sessionId, model)}`
+    : who;
 }
 
 function shortTime(at: string): string {

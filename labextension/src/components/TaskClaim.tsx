@@ -17,7 +17,7 @@ export function TaskClaim(props: {
     <div className="maestro-Claim" data-claimed-by={claim.sessionId}>
       <span className="maestro-ClaimLabel">Claimed by</span>
       <span
-        className="maestro-SessionName"
+        className="maestro-ClaimHolder"
         title={
           session
             ? `${session.name} (${session.role}, ${session.agent})${claim.at ? `, since ${new Date(claim.at).toLocaleString()}` : ''}`

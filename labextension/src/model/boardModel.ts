@@ -28,6 +28,8 @@ export interface IBoardModelOptions {
   openSession(session: ISession, activate: boolean): Promise<boolean>;
   /** The size, in cells, that a terminal tab opened now would have. */
   terminalSize(): { cols: number; rows: number };
+  /** This window's Jupyter user name (what the server records as its actor), once known. */
+  userName?(): string | null;
 }
 
 /** Why the server cannot use its store (`503 store_unavailable`), in its own words. */
@@ -94,6 +96,11 @@ export class BoardModel {
   /** Agent names offered by the spawn form (the server's, when it lists them). */
   get agents(): readonly string[] {
     return this._agents;
+  }
+
+  /** The Jupyter user of this window, as timeline entries name them (`actor`). */
+  get userName(): string | null {
+    return this._options.userName?.() ?? null;
   }
 
   get defaultAgent(): string {
@@ -173,10 +180,12 @@ export class BoardModel {
 
   applyEvent(event: IMaestroEvent): void {
     if (event.event === 'store:imported') {
-      // A whole store arrived: reading it beats replaying it.
+      // A whole store arrived: reading it beats replaying it, timelines already read included.
+      const read = [...this._timelineRead];
       this._state.clearTimeline();
       this._timelineRead.clear();
       void this.reload();
+      read.forEach(taskId => this.loadRecentEntries(taskId));
       return;
     }
     const [kind, action] = event.event.split(':') as [RowKind, string];

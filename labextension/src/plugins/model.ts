@@ -39,7 +39,8 @@ export const modelPlugin: JupyterFrontEndPlugin<BoardModel> = {
   ): BoardModel => {
     const model = new BoardModel({
       openSession: (session, activate) => opener.open(session, { activate }),
-      terminalSize: () => mainAreaTerminalSize(terminal.font)
+      terminalSize: () => mainAreaTerminalSize(terminal.font),
+      userName: () => app.serviceManager.user.identity?.username ?? null
     });
     events.received.connect((_, event) => model.applyEvent(event));
     // After a reconnect the replay covers what was missed; a reload also heals anything the

@@ -1,19 +1,25 @@
 /**
  * Opens the terminal of each spawned session as a main-area tab titled by the session, once
- * per window, whoever spawned it (CLI, notebook, panel, another agent).
+ * per window, whoever spawned it (CLI, notebook, panel, another agent). A tab opened for a spawn
+ * seen in the stream is added behind the others: nothing the person is typing in loses focus,
+ * and the agent keeps its size until the tab is shown.
  */
 
 import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { MainAreaWidget } from '@jupyterlab/apputils';
+import { MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { TerminalAPI } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { ITerminal, ITerminalTracker } from '@jupyterlab/terminal';
+import { ITerminal, ITerminalTracker, Terminal } from '@jupyterlab/terminal';
+import { terminalIcon } from '@jupyterlab/ui-components';
 
 import { MaestroAPI } from '../api';
+import { SHORT_TAG, sessionTabTitle } from '../attention/tabTitle';
+import { maestroIcon } from '../icon';
 import { MaestroRequestError, notifyError } from '../request';
+import { keepSizeUntilFitted } from '../terminalSize';
 import {
   IMaestroEvents,
   IMaestroTerminalOpener,
@@ -23,16 +29,23 @@ import { IMaestroEvent, ISession, ISpawnRequest } from '../types';
 import { ENDED_SESSION_STATUSES } from '../vocabulary';
 
 const PLUGIN_ID = 'maestro-jupyter:opener';
+const TERMINAL_SETTINGS_ID = '@jupyterlab/terminal-extension:plugin';
 const TERMINAL_PREFIX = 'maestro_';
 const SESSION_DATA_KEY = 'maestro-session';
 
 type TerminalWidget = MainAreaWidget<ITerminal.ITerminal>;
 
 export class TerminalOpener implements IMaestroTerminalOpener {
-  constructor(private readonly _app: JupyterFrontEnd) {}
+  constructor(
+    private readonly _app: JupyterFrontEnd,
+    private readonly _tracker: ITerminalTracker | null
+  ) {}
 
   /** Whether spawn requests from the event stream open tabs (setting `autoOpenSessions`). */
   autoOpen = true;
+
+  /** The options of Lab's terminals (Settings > Terminal), for the tabs this opener makes. */
+  terminalOptions: Partial<ITerminal.IOptions> = {};
 
   async open(
     session: ISession,
@@ -40,7 +53,7 @@ export class TerminalOpener implements IMaestroTerminalOpener {
   ): Promise<boolean> {
     this._handled.add(session.id);
     const name = session.terminalName || `${TERMINAL_PREFIX}${session.id}`;
-    // terminal:open on a name it is still connecting to would make a second tab.
+    // Two callers for one terminal (a click and the stream) must not make two tabs.
     let opening = this._opening.get(name);
     if (!opening) {
       opening = this._openTerminal(name).finally(() =>
@@ -48,32 +61,31 @@ export class TerminalOpener implements IMaestroTerminalOpener {
       );
       this._opening.set(name, opening);
     }
-    if (options.activate) {
-      this._focusRequested.add(name);
-    }
-    const previous = this._app.shell.currentWidget;
     const widget = await opening;
     if (!widget) {
       return false;
     }
     this.retitle(widget, session);
-    // A person's click wins over a spawn seen in the stream for the same terminal, whichever
-    // of the two callers resumes first; the request is forgotten once both have run.
-    if (this._focusRequested.has(name)) {
+    // Only a person's request in this window brings the tab forward; a spawn seen in the
+    // stream never touches the focus, whichever of the two callers resumes first.
+    if (options.activate) {
       this._app.shell.activateById(widget.id);
-      window.setTimeout(() => this._focusRequested.delete(name), 0);
-    } else if (previous && previous !== widget && !previous.isDisposed) {
-      // A spawn seen in the stream adds its tab without taking the person's focus.
-      this._app.shell.activateById(previous.id);
     }
     return true;
   }
 
-  /** Label a terminal tab with its session, and keep the label when the terminal renames it. */
+  /**
+   * Title a terminal tab for its session (short, distinct, with role and status markers), and
+   * keep the title when the terminal renames its tab.
+   */
   retitle(widget: TerminalWidget, session: ISession): void {
     const title = widget.content.title;
-    const label = session.name || session.id;
-    const caption = `Maestro session ${label} (${session.role}, ${session.agent}), terminal ${session.terminalName}`;
+    this._sessions.set(widget, session);
+    const { label, caption, className } = sessionTabTitle(
+      session,
+      this._tagLength(widget, session)
+    );
+    const icon = session.role === 'orchestrator' ? maestroIcon : terminalIcon;
     // Each assignment below emits `changed` again: only assign what differs.
     const apply = () => {
       if (title.label !== label) {
@@ -81,6 +93,12 @@ export class TerminalOpener implements IMaestroTerminalOpener {
       }
       if (title.caption !== caption) {
         title.caption = caption;
+      }
+      if (title.className !== className) {
+        title.className = className;
+      }
+      if (title.icon !== icon) {
+        title.icon = icon;
       }
       if (title.dataset[SESSION_DATA_KEY] !== session.id) {
         // Rendered on the tab as the attribute data-maestro-session.
@@ -91,7 +109,10 @@ export class TerminalOpener implements IMaestroTerminalOpener {
     if (previous) {
       title.changed.disconnect(previous);
     } else {
-      widget.disposed.connect(() => this._titleKeepers.delete(widget));
+      widget.disposed.connect(() => {
+        this._titleKeepers.delete(widget);
+        this._sessions.delete(widget);
+      });
     }
     // The terminal sets "Terminal <name>" once its socket connects.
     title.changed.connect(apply);
@@ -130,12 +151,16 @@ export class TerminalOpener implements IMaestroTerminalOpener {
     );
   }
 
-  /** A terminal tab restored by the layout or opened from the Running panel gets its title. */
+  /**
+   * A terminal tab made by Lab (restored by the layout, opened from the Running panel) keeps
+   * the agent's size until shown, and gets its session's title.
+   */
   async onTerminalAdded(widget: TerminalWidget): Promise<void> {
     const name = widget.content.session.name;
-    if (!name.startsWith(TERMINAL_PREFIX)) {
+    if (!name.startsWith(TERMINAL_PREFIX) || this._made.has(widget)) {
       return;
     }
+    keepSizeUntilFitted(widget.content);
     try {
       const session = await MaestroAPI.getSession(
         name.slice(TERMINAL_PREFIX.length)
@@ -147,30 +172,73 @@ export class TerminalOpener implements IMaestroTerminalOpener {
   }
 
   onSessionUpdated(session: ISession): void {
-    for (const widget of this._titleKeepers.keys()) {
-      if (widget.content.session.name === session.terminalName) {
+    for (const [widget, shown] of this._sessions) {
+      if (shown.id === session.id) {
         this.retitle(widget, session);
       }
     }
   }
 
+  /**
+   * The id tag's length for this tab: the short one, unless another open tab of another
+   * session already reads the same.
+   */
+  private _tagLength(widget: TerminalWidget, session: ISession): number {
+    const taken = new Set<string>();
+    for (const [other, shown] of this._sessions) {
+      if (other !== widget && shown.id !== session.id) {
+        taken.add(other.content.title.label);
+      }
+    }
+    let length = SHORT_TAG;
+    while (
+      length < session.id.length &&
+      taken.has(sessionTabTitle(session, length).label)
+    ) {
+      length += 2;
+    }
+    return length;
+  }
+
+  /**
+   * A tab on the session's running terminal, added behind the current one. Lab's
+   * `terminal:open` would activate it, taking the focus from whatever the person types in.
+   */
   private async _openTerminal(name: string): Promise<TerminalWidget | null> {
-    const { serviceManager, commands } = this._app;
+    const existing = this._tracker?.find(
+      widget => widget.content.session.name === name
+    );
+    if (existing) {
+      return existing;
+    }
+    const { serviceManager, shell } = this._app;
     const running = await TerminalAPI.listRunning(
       serviceManager.serverSettings
     );
     if (!running.some(model => model.name === name)) {
       return null;
     }
-    return (await commands.execute('terminal:open', {
-      name
-    })) as TerminalWidget;
+    const connection = serviceManager.terminals.connectTo({ model: { name } });
+    const content = new Terminal(connection, this.terminalOptions);
+    keepSizeUntilFitted(content);
+    content.title.icon = terminalIcon;
+    const widget = new MainAreaWidget({ content, reveal: content.ready });
+    this._made.add(widget);
+    shell.add(widget, 'main', { type: 'Terminal', activate: false });
+    // Lab's tracker restores the tab after a reload and applies terminal settings changes.
+    if (this._tracker && 'add' in this._tracker) {
+      void (this._tracker as WidgetTracker<TerminalWidget>).add(widget);
+    }
+    return widget;
   }
 
   private _handled = new Set<string>();
-  private _focusRequested = new Set<string>();
   private _opening = new Map<string, Promise<TerminalWidget | null>>();
   private _titleKeepers = new Map<TerminalWidget, () => void>();
+  /** The session each Maestro tab shows, as last titled. */
+  private _sessions = new Map<TerminalWidget, ISession>();
+  /** Tabs this opener made (titled and size-kept here, not as tabs Lab made). */
+  private _made = new WeakSet<TerminalWidget>();
 }
 
 export const openerPlugin: JupyterFrontEndPlugin<IMaestroTerminalOpener> = {
@@ -186,7 +254,7 @@ export const openerPlugin: JupyterFrontEndPlugin<IMaestroTerminalOpener> = {
     tracker: ITerminalTracker | null,
     settingRegistry: ISettingRegistry | null
   ): IMaestroTerminalOpener => {
-    const opener = new TerminalOpener(app);
+    const opener = new TerminalOpener(app, tracker);
 
     events.received.connect((_, event: IMaestroEvent) => {
       if (event.event === 'session:spawn_request') {
@@ -218,6 +286,19 @@ export const openerPlugin: JupyterFrontEndPlugin<IMaestroTerminalOpener> = {
         .catch(error =>
           console.warn('Maestro: cannot load the opener settings', error)
         );
+      // The tabs this opener makes look like Lab's own terminals.
+      settingRegistry
+        .load(TERMINAL_SETTINGS_ID)
+        .then(settings => {
+          const update = () => {
+            opener.terminalOptions = {
+              ...(settings.composite as Partial<ITerminal.IOptions>)
+            };
+          };
+          settings.changed.connect(update);
+          update();
+        })
+        .catch(() => undefined); // no terminal extension: Lab's defaults stand
     }
     return opener;
   }

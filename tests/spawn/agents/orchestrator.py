@@ -48,11 +48,20 @@ def main() -> None:
     ids: list[str] = []
     for title, dependencies in PLAN:
         depends = [arg for index in dependencies for arg in ("--depends-on", ids[index])]
-        ids.append(maestro("task", "create", title, "--parent", goal, *depends,
-                           "--subtask", "Do it")["id"])
+        ids.append(
+            maestro("task", "create", title, "--parent", goal, *depends, "--subtask", "Do it")["id"]
+        )
     for number in range(1, WORKERS + 1):
-        maestro("session", "spawn", "--role", "worker", "--agent", "worker",
-                "--name", f"worker {number}")
+        maestro(
+            "session",
+            "spawn",
+            "--role",
+            "worker",
+            "--agent",
+            "worker",
+            "--name",
+            f"worker {number}",
+        )
     # The sessions it spawned: exit 0 once all have ended, 1 on timeout.
     maestro("session", "wait", "--until", "ended", "--timeout", "600")
     maestro("task", "log", ids[-1])
