@@ -9,7 +9,27 @@ import * as React from 'react';
 import { BoardModel } from '../model/boardModel';
 import { isClosed } from '../model/boardState';
 import { ITask } from '../types';
+import { askToStop, liveSessionsOf } from '../plugins/sessionActions';
 import { attempt, attemptForcible } from './attempt';
+
+/** Complete a task; while sessions still run on it, first ask whether to stop them. */
+async function completeAsking(task: ITask, model: BoardModel): Promise<void> {
+  const live = liveSessionsOf(model, task.id);
+  const answer = live.length ? await askToStop(task, live) : 'keep';
+  if (answer === null) {
+    return;
+  }
+  const completed = await attemptForcible(model, 'Completing the task', force =>
+    model.completeTask(task.id, { force })
+  );
+  if (completed && answer === 'stop') {
+    for (const session of live) {
+      await attempt(`Stopping ${session.name}`, () =>
+        model.stopSession(session.id)
+      );
+    }
+  }
+}
 
 /** Ask what the task waits for and block it; a refused reason is offered again as typed. */
 async function askReasonAndBlock(
@@ -53,11 +73,7 @@ export function TaskActions(props: {
         <>
           <button
             className="maestro-LinkButton"
-            onClick={() =>
-              void attemptForcible(model, 'Completing the task', force =>
-                model.completeTask(task.id, { force })
-              )
-            }
+            onClick={() => void completeAsking(task, model)}
           >
             Complete
           </button>

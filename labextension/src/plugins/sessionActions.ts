@@ -32,7 +32,7 @@ export namespace SessionCommandIDs {
 const CATEGORY = 'Maestro';
 
 /** The sessions still running on a task. */
-function liveSessionsOf(model: BoardModel, taskId: string): ISession[] {
+export function liveSessionsOf(model: BoardModel, taskId: string): ISession[] {
   return Array.from(model.state.sessions.values()).filter(
     session =>
       session.taskIds.includes(taskId) &&
@@ -41,7 +41,7 @@ function liveSessionsOf(model: BoardModel, taskId: string): ISession[] {
 }
 
 /** Ask what to do with the live sessions of a task being completed: null to cancel. */
-async function askToStop(
+export async function askToStop(
   task: ITask | undefined,
   live: ISession[]
 ): Promise<'stop' | 'keep' | null> {
