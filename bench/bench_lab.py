@@ -73,6 +73,9 @@ def measure(browser: Any, size: int) -> dict[str, Any]:
             page.goto(server.lab_url("bench"))
             page.click('.jp-SideBar .lm-TabBar-tab[data-id="maestro-panel"]', timeout=120_000)
             page.wait_for_selector(".maestro-Connection.maestro-mod-live", timeout=120_000)
+            page.wait_for_function(
+                "() => window.jupyterapp.commands.hasCommand('maestro:open-board')"
+            )
             # The start-up load is done when the model holds every task: the board's column
             # counts (every column header is always rendered) add up to them.
             page.evaluate(
@@ -150,7 +153,7 @@ def main(argv: list[str] | None = None) -> str:
         try:
             for size in sizes:
                 results[size] = measure(browser, size)
-                print(f"lab: {size:,} tasks measured", flush=True)
+                print(f"lab: {size:,} tasks: {results[size]}", flush=True)
         finally:
             browser.close()
     rows = [

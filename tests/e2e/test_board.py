@@ -25,6 +25,7 @@ def project(lab_server: LabServer, workspace: str) -> dict[str, Any]:
 
 
 def open_board(lab: LabPage) -> Any:
+    lab.page.wait_for_function("() => window.jupyterapp.commands.hasCommand('maestro:open-board')")
     lab.page.evaluate(
         "() => window.jupyterapp.commands.execute('maestro:open-board').then(() => null)"
     )

@@ -62,6 +62,7 @@ def test_ten_thousand_tasks_keep_the_dom_bounded(
     eventually(lambda: lab.page.locator("#maestro-panel .maestro-Task").count() > 0)
     assert nodes(lab, "#maestro-panel") < MAX_NODES
 
+    lab.page.wait_for_function("() => window.jupyterapp.commands.hasCommand('maestro:open-board')")
     lab.page.evaluate(
         "() => window.jupyterapp.commands.execute('maestro:open-board').then(() => null)"
     )
