@@ -363,6 +363,8 @@ class Project(WireModel):
     base_branch: Line | None = None
     created_at: str
     updated_at: str
+    created_by: Line | None = None
+    updated_by: Line | None = None
     version: StoredInt
 
 
@@ -376,6 +378,8 @@ class Subtask(WireModel):
     created_at: str
     updated_at: str
     completed_at: str | None
+    created_by: Line | None = None
+    updated_by: Line | None = None
     version: StoredInt
 
 
@@ -400,6 +404,8 @@ class Task(WireModel):
     updated_at: str
     started_at: str | None
     completed_at: str | None
+    created_by: Line | None = None
+    updated_by: Line | None = None
     version: StoredInt
 
 
@@ -447,6 +453,7 @@ class Session(WireModel):
     owner: Owner | None = None
     process_group: StoredInt | None = None
     created_at: str
+    created_by: Line | None = None
     started_at: str | None
     ended_at: str | None
     last_activity: str | None

@@ -23,8 +23,9 @@ FIXTURE = Path(__file__).parent / "fixtures" / "maestro-0.1.db"
 # What release 0.1 stored that must survive (idempotency keys are pruned after a day anyway).
 KEPT = ("projects", "tasks", "subtasks", "sessions", "session_tasks", "timeline", "events")
 NEW_COLUMNS = {
-    "projects": {"base_branch": None},
-    "tasks": {"claimed_by": None, "claimed_at": None},
+    "projects": {"base_branch": None, "created_by": None, "updated_by": None},
+    "tasks": {"claimed_by": None, "claimed_at": None, "created_by": None, "updated_by": None},
+    "subtasks": {"created_by": None, "updated_by": None},
     "sessions": {
         "activity": "unknown",
         "activity_source": None,
@@ -38,8 +39,10 @@ NEW_COLUMNS = {
         "owner_server": None,
         "process_group": None,
         "exit_signal": None,
+        "created_by": None,
     },
     "timeline": {"actor": None},
+    "events": {"actor": None},
 }
 
 
@@ -94,13 +97,13 @@ def release_0_1(tmp_path: Path) -> Path:
 def test_a_release_0_1_database_upgrades_in_place_with_nothing_lost(release_0_1):
     before = sqlite_dump(release_0_1)
     store = Store(f"sqlite:///{release_0_1}")
-    assert store.schema_version() == store.status()["schemaVersion"] == 2
+    assert store.schema_version() == store.status()["schemaVersion"] == int(migrations.head())
     task = next(t for t in store.list_tasks()[0] if t["sessionIds"])
     assert task["claimedBy"] is None and task["subtaskCount"] == 2
     store.close()
     assert_kept_with_new_defaults(before, sqlite_dump(release_0_1))
     marks = sqlite_dump(release_0_1, ("alembic_version", "maestro_schema"))
-    assert marks["alembic_version"] == [{"version_num": "0002"}]
+    assert marks["alembic_version"] == [{"version_num": migrations.head()}]
     assert marks["maestro_schema"] == [{"id": 1, "version": 2}]  # release 0.1 now refuses it
     assert differences(f"sqlite:///{release_0_1}") == []
 
@@ -221,7 +224,7 @@ def test_a_release_0_1_database_upgrades_in_place_on_postgresql(pg_url):
     before = typed_rows(pg_url)
     assert before == typed_rows(f"sqlite:///{FIXTURE}")
     store = Store(pg_url)
-    assert store.status()["schemaVersion"] == 2
+    assert store.status()["schemaVersion"] == int(migrations.head())
     store.close()
     upgraded = typed_rows(pg_url)
     assert_kept_with_new_defaults(before, upgraded)

@@ -42,6 +42,8 @@ projects = Table(
     Column("updated_at", Stamp, nullable=False),
     Column("version", Integer, nullable=False, default=1),
     Column("base_branch", String(255)),
+    Column("created_by", String(200)),  # actors: a user name or a session id
+    Column("updated_by", String(200)),
 )
 
 tasks = Table(
@@ -64,6 +66,8 @@ tasks = Table(
     Column("version", Integer, nullable=False, default=1),
     Column("claimed_by", String(80)),  # a session id
     Column("claimed_at", Stamp),
+    Column("created_by", String(200)),
+    Column("updated_by", String(200)),
     Index("ix_tasks_project_created", "project_id", "created_at", "id"),
     Index("ix_tasks_created", "created_at", "id"),
     Index("ix_tasks_parent", "parent_id"),
@@ -85,6 +89,8 @@ subtasks = Table(
     Column("updated_at", Stamp, nullable=False),
     Column("completed_at", Stamp),
     Column("version", Integer, nullable=False, default=1),
+    Column("created_by", String(200)),
+    Column("updated_by", String(200)),
     Index("ix_subtasks_task", "task_id", "position"),
 )
 
@@ -121,6 +127,7 @@ sessions = Table(
     Column("owner_server", String(200)),
     Column("process_group", Integer),
     Column("exit_signal", Integer),
+    Column("created_by", String(200)),  # who spawned or registered it
     Index("ix_sessions_status", "status"),
 )
 
@@ -156,6 +163,23 @@ events = Table(
     Column("event", String(40), nullable=False),
     Column("data", JSON, nullable=False),
     Column("timestamp", Stamp, nullable=False),
+    Column("actor", String(200)),  # who made the write: a user name or a session id
+)
+
+# The token each spawned agent holds as MAESTRO_TOKEN: only its SHA-256 is kept. A token is
+# valid on its own server (`server`) until the session ends (`revoked_at`).
+session_tokens = Table(
+    "session_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "session_id", String(80), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("role", String(20), nullable=False),
+    Column("server", String(200)),
+    Column("created_at", Stamp, nullable=False),
+    Column("revoked_at", Stamp),
+    Index("ix_session_tokens_session", "session_id"),
 )
 
 # One row per Idempotency-Key: pending (no status yet) while its request runs, then its answer.
