@@ -2,11 +2,15 @@
 10,000 tasks seeded in the store before the server starts.
 
 For each size it prints: how long the start-up load takes (page opened -> every task in the
-model), how long the panel and the board take to show their first cards once asked for, how
-long a task created over REST takes to show, the longest task the page ran (Long Tasks API)
-and how many there were over 50 ms after start-up, and the DOM nodes in the panel and board.
-Goals at 10,000: panel and board <= 1 s, an event <= 100 ms, no long task over 50 ms, a few
-thousand DOM nodes at most. A benchmark, not a test: it reports, it does not assert.
+model) and how soon the board, opened as soon as it can be, shows its first cards; how long the
+panel and the board take to show their first cards once asked for, how long a task created over
+REST takes to show; the longest task the page ran at start-up and how much of one task, at most,
+was Maestro's code (from a Chromium trace with its sampling profiler: JupyterLab's own start-up
+runs tasks of hundreds of milliseconds with no Maestro code in them, with any number of tasks);
+the longest task and how many over 50 ms after start-up (Long Tasks API), and the DOM nodes in
+the panel and board. Goals at 10,000: panel and board <= 1 s, an event <= 100 ms, no long task
+over 50 ms of Maestro's, a few thousand DOM nodes at most. A benchmark, not a test: it
+reports, it does not assert.
 
     python -m bench.bench_lab [--sizes 100,1000,10000]
 """
@@ -14,6 +18,7 @@ thousand DOM nodes at most. A benchmark, not a test: it reports, it does not ass
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -52,6 +57,104 @@ APPEARS = """
 """
 
 
+# Trace categories: the main thread's tasks, and the sampling profiler's stacks.
+TRACE_CATEGORIES = [
+    "toplevel",
+    "devtools.timeline",
+    "disabled-by-default-devtools.timeline",
+    "disabled-by-default-v8.cpu_profiler",
+]
+# Where Lab serves this extension's code: a sample with a frame from here is Maestro's.
+EXTENSION_URL = "/lab/extensions/maestro-jupyter/"
+
+
+def _samples(events: list[dict[str, Any]], pid: int) -> tuple[list[tuple[float, float, int]], Any]:
+    """The profiler's samples in process `pid`: (time, duration, node id), and the nodes."""
+    nodes: dict[int, dict[str, Any]] = {}
+    stamps: list[tuple[float, int]] = []
+    clock = 0.0
+    chunks = [
+        e for e in events if e.get("pid") == pid and e.get("name") in ("Profile", "ProfileChunk")
+    ]
+    for event in sorted(chunks, key=lambda e: e["ts"]):
+        data = event["args"]["data"]
+        if event["name"] == "Profile":
+            clock = data["startTime"]
+            continue
+        profile = data.get("cpuProfile", {})
+        for node in profile.get("nodes", []):
+            nodes[node["id"]] = node
+        for node_id, delta in zip(
+            profile.get("samples", []), data.get("timeDeltas", []), strict=False
+        ):
+            clock += delta
+            stamps.append((clock, node_id))
+    samples = [
+        (at, (stamps[i + 1][0] - at) if i + 1 < len(stamps) else 0.0, node_id)
+        for i, (at, node_id) in enumerate(stamps)
+    ]
+    return samples, nodes
+
+
+def maestro_in_tasks(trace_path: Path) -> dict[str, float]:
+    """From a Chromium trace: the longest task of Lab's page, and the most time Maestro's code
+    took in one task (sampled stacks with a frame from the extension), in ms."""
+    loaded = json.loads(trace_path.read_text())
+    events = loaded["traceEvents"] if isinstance(loaded, dict) else loaded
+    threads = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("name") == "thread_name" and e["args"].get("name") == "CrRendererMain"
+    }
+    best = {"longest_startup_ms": 0.0, "maestro_in_task_ms": 0.0, "maestro_task_ms": 0.0}
+    for pid, tid in threads:
+        samples, nodes = _samples(events, pid)
+        ours = {
+            node_id
+            for node_id, node in nodes.items()
+            if EXTENSION_URL in node["callFrame"].get("url", "")
+        }
+        if not ours:
+            continue  # a renderer of Chromium's own, not Lab's page
+        parents = {n["id"]: n["parent"] for n in nodes.values() if "parent" in n}
+        # Whether a node's stack holds a frame of ours (walked up once per node).
+        mine = dict.fromkeys(ours, True)
+        for node_id in nodes:
+            path = []
+            while node_id is not None and node_id not in mine and node_id not in ours:
+                path.append(node_id)
+                node_id = parents.get(node_id)
+            found = node_id in ours or mine.get(node_id, False)
+            mine.update(dict.fromkeys(path, found))
+
+        tasks = sorted(
+            (e["ts"], e["ts"] + e.get("dur", 0))
+            for e in events
+            if (e.get("pid"), e.get("tid")) == (pid, tid)
+            and e.get("ph") == "X"
+            and e.get("name") == "RunTask"
+        )
+        top: list[tuple[float, float]] = []
+        for start, end in tasks:
+            if not top or start >= top[-1][1]:
+                top.append((start, end))  # nested tasks count in the one around them
+        index = 0
+        for start, end in top:
+            ms = 0.0
+            while index < len(samples) and samples[index][0] < start:
+                index += 1
+            while index < len(samples) and samples[index][0] < end:
+                _, duration, node_id = samples[index]
+                if mine.get(node_id, False):
+                    ms += duration / 1000
+                index += 1
+            best["longest_startup_ms"] = max(best["longest_startup_ms"], (end - start) / 1000)
+            if ms > best["maestro_in_task_ms"]:
+                best["maestro_in_task_ms"] = ms
+                best["maestro_task_ms"] = (end - start) / 1000
+    return best
+
+
 def nodes(page: Any, selector: str) -> int:
     return page.evaluate(
         "s => document.querySelector(s)?.getElementsByTagName('*').length ?? 0", selector
@@ -60,6 +163,7 @@ def nodes(page: Any, selector: str) -> int:
 
 def measure(browser: Any, size: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"maestro-bench-lab-{size}-") as tmp:
+        trace_path = Path(tmp) / "startup-trace.json"
         root = Path(tmp)
         env = make_isolated_env(root)
         seed(Path(env["MAESTRO_HOME"]) / "maestro.db", size)
@@ -69,18 +173,21 @@ def measure(browser: Any, size: int) -> dict[str, Any]:
         try:
             page = context.new_page()
             page.add_init_script(LONG_TASKS)
+            browser.start_tracing(page=page, path=str(trace_path), categories=TRACE_CATEGORIES)
             opened = time.monotonic()
             page.goto(server.lab_url("bench"))
-            page.click('.jp-SideBar .lm-TabBar-tab[data-id="maestro-panel"]', timeout=120_000)
-            page.wait_for_selector(".maestro-Connection.maestro-mod-live", timeout=120_000)
             page.wait_for_function(
-                "() => window.jupyterapp.commands.hasCommand('maestro:open-board')"
+                "() => window.jupyterapp?.commands.hasCommand('maestro:open-board')",
+                timeout=120_000,
             )
-            # The start-up load is done when the model holds every task: the board's column
-            # counts (every column header is always rendered) add up to them.
+            # The board opened as soon as it can be shows cards while the rest still loads.
             page.evaluate(
                 "() => window.jupyterapp.commands.execute('maestro:open-board').then(() => null)"
             )
+            page.wait_for_selector("#maestro-board .maestro-BoardCard", timeout=120_000)
+            first_cards_s = time.monotonic() - opened
+            # The start-up load is done when the model holds every task: the board's column
+            # counts (every column header is always rendered) add up to them.
             page.wait_for_function(
                 "n => [...document.querySelectorAll('#maestro-board .maestro-Column:not("
                 ".maestro-SessionColumn) .maestro-ColumnHeader .maestro-Count')]"
@@ -89,6 +196,10 @@ def measure(browser: Any, size: int) -> dict[str, Any]:
                 timeout=300_000,
             )
             load_s = time.monotonic() - opened
+            page.click('.jp-SideBar .lm-TabBar-tab[data-id="maestro-panel"]')
+            page.wait_for_selector(".maestro-Connection.maestro-mod-live", timeout=120_000)
+            page.wait_for_timeout(500)
+            browser.stop_tracing()
             close = (
                 "#jp-main-dock-panel .lm-TabBar-tab:has-text('Maestro board')"
                 " .lm-TabBar-tabCloseIcon"
@@ -121,16 +232,18 @@ def measure(browser: Any, size: int) -> dict[str, Any]:
             event_ms = page.evaluate("window.__appears") - sent
             page.wait_for_timeout(300)
             long_tasks = page.evaluate("window.__longTasks")
+            attribution = maestro_in_tasks(trace_path)
         finally:
             context.close()
             server.stop()
     after = [task["duration"] for task in long_tasks if task["start"] >= settled]
     return {
+        **attribution,
+        "first_cards_s": first_cards_s,
         "load_s": load_s,
         "panel_s": panel_s,
         "board_s": board_s,
         "event_ms": event_ms,
-        "longest_startup_ms": max((t["duration"] for t in long_tasks), default=0.0),
         "longest_after_ms": max(after, default=0.0),
         "over_50_after": sum(1 for duration in after if duration > 50),
         "panel_nodes": panel_nodes,
@@ -159,11 +272,13 @@ def main(argv: list[str] | None = None) -> str:
     rows = [
         [
             f"{size:,}",
+            f"{r['first_cards_s']:.2f}",
             f"{r['load_s']:.2f}",
             f"{r['panel_s'] * 1000:.0f}",
             f"{r['board_s'] * 1000:.0f}",
             f"{r['event_ms']:.0f}",
             f"{r['longest_startup_ms']:.0f}",
+            f"{r['maestro_in_task_ms']:.0f} (of {r['maestro_task_ms']:.0f})",
             f"{r['longest_after_ms']:.0f} ({r['over_50_after']})",
             f"{r['panel_nodes']:,} / {r['board_nodes']:,}",
         ]
@@ -171,18 +286,22 @@ def main(argv: list[str] | None = None) -> str:
     ]
     header = [
         "tasks",
+        "first cards s",
         "start-up load s",
         "panel opens ms",
         "board opens ms",
         "event shows ms",
         "longest task at start-up ms",
+        "most Maestro code in one task ms (that task)",
         "longest task after ms (n > 50)",
         "DOM nodes panel / board",
     ]
     report = "### Lab: sidebar and board in Chromium\n\n" + table(header, rows)
     report += (
         "\n\nGoals at 10,000 tasks: panel and board open <= 1,000 ms, an event shows <= 100 ms,"
-        " no long task over 50 ms, a few thousand DOM nodes at most.\n"
+        " no long task over 50 ms of Maestro's, a few thousand DOM nodes at most. Start-up runs"
+        " under a Chromium trace with its sampling profiler (first cards, load, longest task"
+        " and Maestro's time in one task), which slows it a little.\n"
     )
     print(report)
     return report

@@ -19,10 +19,14 @@ import { Priority, Role, TASK_STATUSES, TaskStatus } from './vocabulary';
 
 const PAGE_SIZE = 500;
 
-/** Every item of a collection, following `nextCursor`. */
+/** Called with each page of a collection as it arrives (a long list is never held whole). */
+export type PageHandler<T> = (items: T[]) => void | Promise<void>;
+
+/** Every item of a collection, following `nextCursor`: handed page by page, or answered. */
 async function listAll<T>(
   path: string,
-  query: Record<string, string> = {}
+  query: Record<string, string> = {},
+  onPage?: PageHandler<T>
 ): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | undefined;
@@ -30,7 +34,11 @@ async function listAll<T>(
     const page = await requestAPI<ICollection<T>>(path, {
       query: { ...query, limit: PAGE_SIZE, cursor }
     });
-    items.push(...page.items);
+    if (onPage) {
+      await onPage(page.items);
+    } else {
+      items.push(...page.items);
+    }
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
   return items;
@@ -84,16 +92,23 @@ export const MaestroAPI = {
   /**
    * Every task (of one project, when given), with its subtasks. Pages follow a keyset cursor,
    * so they are read one after another; each status is its own chain, and the chains run
-   * at once.
+   * at once. With `onPage`, each page goes there as it arrives and nothing is answered.
    */
-  async listTasks(projectId?: string): Promise<ITask[]> {
+  async listTasks(
+    projectId?: string,
+    onPage?: PageHandler<ITask>
+  ): Promise<ITask[]> {
     const chains = await Promise.all(
       TASK_STATUSES.map(status =>
-        listAll<ITask>('tasks', {
-          include: 'subtasks',
-          status,
-          ...(projectId ? { projectId } : {})
-        })
+        listAll<ITask>(
+          'tasks',
+          {
+            include: 'subtasks',
+            status,
+            ...(projectId ? { projectId } : {})
+          },
+          onPage
+        )
       )
     );
     return chains.flat();
@@ -172,8 +187,9 @@ export const MaestroAPI = {
     });
   },
 
-  listSessions(): Promise<ISession[]> {
-    return listAll<ISession>('sessions');
+  /** Every session; with `onPage`, page by page as they arrive. */
+  listSessions(onPage?: PageHandler<ISession>): Promise<ISession[]> {
+    return listAll<ISession>('sessions', {}, onPage);
   },
 
   getSession(id: string): Promise<ISession> {

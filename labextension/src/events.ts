@@ -48,6 +48,14 @@ export class EventsClient implements IMaestroEvents, IDisposable {
     return this._connectionChanged;
   }
 
+  /**
+   * Emits when the server could not replay from this client's position (its database was
+   * replaced, or the missed events are no longer kept): what was missed must be read afresh.
+   */
+  get resynced(): ISignal<this, void> {
+    return this._resynced;
+  }
+
   get isConnected(): boolean {
     return this._socket?.readyState === WebSocket.OPEN;
   }
@@ -136,9 +144,10 @@ export class EventsClient implements IMaestroEvents, IDisposable {
     }
     if (payload?.type === 'resync') {
       // The server cannot replay from our seq (a new database, or the events we missed are no
-      // longer kept): it now replays what it keeps, and the panel reloads after a reconnect.
+      // longer kept): it now replays what it keeps, and readers of its state read it afresh.
       this._lastSeq = 0;
       this._storeSeq(0, { force: true });
+      this._resynced.emit();
       return;
     }
     if (
@@ -280,4 +289,5 @@ export class EventsClient implements IMaestroEvents, IDisposable {
   private _isDisposed = false;
   private _received = new Signal<this, IMaestroEvent>(this);
   private _connectionChanged = new Signal<this, boolean>(this);
+  private _resynced = new Signal<this, void>(this);
 }

@@ -63,18 +63,10 @@ export function filterTasks(
   });
 }
 
-/** Every label of the tasks (of one project), sorted. */
+/** Every label of the tasks (of one project), sorted; cached by the state until one changes. */
 export function labelsOf(
   state: IBoardState,
   projectId: string | null
-): string[] {
-  const labels = new Set<string>();
-  for (const task of state.tasks.values()) {
-    if (projectId === null || task.projectId === projectId) {
-      for (const label of task.labels ?? []) {
-        labels.add(label);
-      }
-    }
-  }
-  return [...labels].sort();
+): readonly string[] {
+  return state.labels(projectId);
 }

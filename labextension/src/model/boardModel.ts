@@ -1,6 +1,6 @@
 /**
  * The board's model: the indexed rows, loaded once and then kept current by the event stream
- * (and reloaded after a reconnect), never by polling; the project the board shows; and every
+ * (`follow`: read again only when the stream cannot say what was missed), never by polling; the project the board shows; and every
  * change the board can make. Components read `state` and call these actions; none of them
  * calls the API itself.
  */
@@ -10,6 +10,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { INewTask, IServerStatus, ITaskChanges, MaestroAPI } from '../api';
 import { MaestroRequestError } from '../request';
+import type { IMaestroEvents } from '../tokens';
 import {
   IMaestroEvent,
   IMergeResult,
@@ -21,7 +22,7 @@ import {
   ITimelineEntry
 } from '../types';
 import { Role } from '../vocabulary';
-import { BoardState, IBoardState } from './boardState';
+import { BoardState, IBoardState, ILoadProgress } from './boardState';
 
 export interface IBoardModelOptions {
   /** Open a session's terminal as a tab; answers false when its terminal is gone. */
@@ -64,6 +65,21 @@ const ROW_KINDS: readonly string[] = ['task', 'subtask', 'session', 'project'];
 
 /** How many task timelines are read at once when cards come into view. */
 const TIMELINE_READS = 4;
+
+/**
+ * Resolve in a new task of the event loop, after the browser has painted and handled input if
+ * it had to. A message, not a timer: timers in a hidden tab fire at most once a second.
+ */
+function nextTask(): Promise<void> {
+  return new Promise(resolve => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
 
 function storeFaultOf(error: unknown): IStoreFault | null {
   return error instanceof MaestroRequestError &&
@@ -141,15 +157,33 @@ export class BoardModel {
     return this._isConnected;
   }
 
-  set isConnected(value: boolean) {
-    // The first connection replays from where the start-up load began, so that load alone
-    // is enough: the reload asked for on connecting is skipped once (only reconnects reload).
-    if (value && !this._hasConnected) {
-      this._hasConnected = true;
-      this._skipReload = true;
-    }
-    this._isConnected = value;
-    this._changed.emit();
+  /** Whether the last load read everything (not failed, not refused by the store). */
+  private get _isCurrent(): boolean {
+    return this._isLoaded && !this._loadError && !this._storeFault;
+  }
+
+  /**
+   * Follow an event stream: the one place that decides when the board is read again. It is
+   * loaded once, at start; the stream then keeps it current, a reconnect included (the server
+   * replays what this window missed). It is read again only when the stream cannot say what
+   * was missed (the server asked for a resync: its database was replaced, or the events are
+   * no longer kept), or when the last load failed (a server that could not use its store,
+   * back on line).
+   */
+  follow(
+    events: IMaestroEvents & { readonly resynced?: ISignal<any, void> }
+  ): void {
+    events.received.connect((_, event) => this.applyEvent(event));
+    events.resynced?.connect(() => void this.reload());
+    events.connectionChanged.connect((_, connected) => {
+      this._isConnected = connected;
+      this._changed.emit();
+      if (connected && !this._loading && !this._isCurrent) {
+        void this.reload();
+      }
+    });
+    this._isConnected = events.isConnected;
+    void this.reload();
   }
 
   /**
@@ -157,12 +191,6 @@ export class BoardModel {
    * asked for while one runs runs once more after it, so it sees everything up to the ask.
    */
   reload(): Promise<void> {
-    if (this._skipReload) {
-      this._skipReload = false;
-      if (this._loading || this._isLoaded) {
-        return this._loading ?? Promise.resolve();
-      }
-    }
     if (this._loading) {
       this._loadAgain = true;
       return this._loading;
@@ -426,13 +454,33 @@ export class BoardModel {
     }
   }
 
+  /**
+   * Read everything, page by page: each page is taken in a task of its own (after the
+   * browser has had its turn), so 10,000 tasks never hold the page for long, and the board
+   * shows what has arrived while the rest comes.
+   */
   private async _load(): Promise<void> {
-    const during = { touched: new Set<string>(), deleted: new Set<string>() };
-    this._during = during;
+    const load: ILoadProgress = {
+      read: new Set(),
+      touched: new Set(),
+      deleted: new Set()
+    };
+    this._during = load;
+    // Start in a task of its own: not inside Lab's activation of every plugin, already long.
+    await nextTask();
+    let taken = Promise.resolve();
+    const take = (rows: Parameters<BoardState['takeLoaded']>[0]) => {
+      taken = taken.then(nextTask).then(() => {
+        if (this._during === load) {
+          this._state.takeLoaded(rows, load);
+          this._changed.emit();
+        }
+      });
+    };
     try {
-      const [tasks, sessions, projects, status] = await Promise.all([
-        MaestroAPI.listTasks(),
-        MaestroAPI.listSessions(),
+      const [, , projects, status] = await Promise.all([
+        MaestroAPI.listTasks(undefined, tasks => take({ tasks })),
+        MaestroAPI.listSessions(sessions => take({ sessions })),
         MaestroAPI.listProjects(),
         // An older server may not describe itself; a store that cannot be used still says why.
         MaestroAPI.status().catch(error => {
@@ -442,9 +490,11 @@ export class BoardModel {
           return {} as IServerStatus;
         })
       ]);
+      take({ projects });
+      await taken;
       this._agents = Array.isArray(status.agents) ? status.agents : [];
       this._defaultAgent = status.defaultAgent ?? '';
-      this._state.replace({ tasks, sessions, projects }, during);
+      this._state.dropUnread(load);
       this._isLoaded = true;
       this._forgetVanishedProject();
       this._loadError = null;
@@ -569,14 +619,12 @@ export class BoardModel {
   private _loadError: string | null = null;
   private _storeFault: IStoreFault | null = null;
   private _isConnected = false;
-  private _hasConnected = false;
-  private _skipReload = false;
   private _changedFiles = new Map<string, number>();
   /** `id@version` of the sessions whose changed-file count was read. */
   private _statsRead = new Set<string>();
   private _loading: Promise<void> | null = null;
   private _loadAgain = false;
-  private _during: { touched: Set<string>; deleted: Set<string> } | null = null;
+  private _during: ILoadProgress | null = null;
   private _projectId: string | null = null;
   private _projectChanged = new Signal<this, string | null>(this);
   /** Tasks whose timeline was read (or is queued): read once, then kept by events. */

@@ -45,6 +45,13 @@ export interface ITaskEntry {
   readonly recentEntries: readonly ITimelineEntry[];
 }
 
+/** What a load read so far, and which rows events changed or deleted while it ran. */
+export interface ILoadProgress {
+  readonly read: Set<string>;
+  readonly touched: Set<string>;
+  readonly deleted: Set<string>;
+}
+
 interface IVersioned {
   id: string;
   version: number;
@@ -64,13 +71,21 @@ export function isClosed(task: ITask): boolean {
   return task.status === 'completed' || task.status === 'cancelled';
 }
 
+/**
+ * Code-unit order: what ISO times and ids need, and many times cheaper than `localeCompare`
+ * when 10,000 tasks are sorted.
+ */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function byPriorityThenAge(a: ITask, b: ITask): number {
   const rank = PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority];
-  return rank || a.createdAt.localeCompare(b.createdAt);
+  return rank || compareText(a.createdAt, b.createdAt);
 }
 
 function byTime(a: ITimelineEntry, b: ITimelineEntry): number {
-  return a.at.localeCompare(b.at) || a.id.localeCompare(b.id);
+  return compareText(a.at, b.at) || compareText(a.id, b.id);
 }
 
 function sameList(
@@ -131,6 +146,8 @@ export interface IBoardState {
   sessionList(projectId?: string | null): readonly ISession[];
   /** The projects, oldest first (the server's order). */
   projectList(): readonly IProject[];
+  /** Every label of the tasks (of one project, or of all with null), sorted. */
+  labels(projectId?: string | null): readonly string[];
 }
 
 /** Where a session sorts in the session list: what needs a person, then what works. */
@@ -178,7 +195,7 @@ export class BoardState implements IBoardState {
           (a, b) => a.position - b.position
         ),
         sessions: this._rows(this._sessions, this._sessionsByTask, taskId).sort(
-          (a, b) => a.createdAt.localeCompare(b.createdAt)
+          (a, b) => compareText(a.createdAt, b.createdAt)
         ),
         claim: task.claimedBy
           ? {
@@ -235,7 +252,7 @@ export class BoardState implements IBoardState {
             !isEnded(session) &&
             (projectId === null || session.projectId === projectId)
         )
-        .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+        .sort((a, b) => compareText(b.createdAt, a.createdAt));
       this._active.set(key, active);
     }
     return active;
@@ -264,7 +281,7 @@ export class BoardState implements IBoardState {
         .sort(
           (a, b) =>
             sessionRank(a) - sessionRank(b) ||
-            b.createdAt.localeCompare(a.createdAt)
+            compareText(b.createdAt, a.createdAt)
         );
       this._active.set(key, found);
     }
@@ -275,10 +292,28 @@ export class BoardState implements IBoardState {
     if (!this._projectList) {
       this._projectList = [...this._projects.values()].sort(
         (a, b) =>
-          a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
+          compareText(a.createdAt, b.createdAt) || compareText(a.id, b.id)
       );
     }
     return this._projectList;
+  }
+
+  labels(projectId: string | null = null): readonly string[] {
+    const key = filterKey(projectId);
+    let labels = this._labels.get(key);
+    if (!labels) {
+      const found = new Set<string>();
+      for (const task of this._tasks.values()) {
+        if (projectId === null || task.projectId === projectId) {
+          for (const label of task.labels ?? []) {
+            found.add(label);
+          }
+        }
+      }
+      labels = [...found].sort(compareText);
+      this._labels.set(key, labels);
+    }
+    return labels;
   }
 
   /** Keep a task (a copy carrying its subtasks keeps those too); false if it was older. */
@@ -301,6 +336,13 @@ export class BoardState implements IBoardState {
       current.projectId !== task.projectId
     ) {
       this._groups.clear();
+    }
+    if (
+      !current ||
+      current.projectId !== task.projectId ||
+      !sameList(current.labels, task.labels)
+    ) {
+      this._labels.clear();
     }
     if (current?.claimedBy !== task.claimedBy) {
       this._unindexClaim(current);
@@ -341,6 +383,7 @@ export class BoardState implements IBoardState {
     this._timeline.delete(id);
     this._entries.delete(id);
     this._groups.clear();
+    this._labels.clear();
   }
 
   putSubtask(subtask: ISubtask, options: { force?: boolean } = {}): boolean {
@@ -435,52 +478,56 @@ export class BoardState implements IBoardState {
   }
 
   /**
-   * Take a full load. Rows an event touched while the load was under way keep the newer copy,
-   * rows an event deleted stay deleted, and rows the load does not have are dropped.
+   * Take one page of a load. A loaded row is the truth (its version may even be lower: a
+   * replaced database) unless an event brought a newer copy during the load; a row an event
+   * deleted stays deleted.
    */
-  replace(
-    loaded: { tasks: ITask[]; sessions: ISession[]; projects: IProject[] },
-    during: { touched: Set<string>; deleted: Set<string> }
+  takeLoaded(
+    rows: { tasks?: ITask[]; sessions?: ISession[]; projects?: IProject[] },
+    load: ILoadProgress
   ): void {
-    const { touched, deleted } = during;
-    const keep = <T extends IVersioned>(rows: T[]) =>
-      rows.filter(row => !deleted.has(row.id));
-    const tasks = keep(loaded.tasks);
-    const subtasks = keep(tasks.flatMap(task => task.subtasks ?? []));
-    const sessions = keep(loaded.sessions);
-    const projects = keep(loaded.projects);
-
-    const drop = (
-      current: ReadonlyMap<string, unknown>,
-      rows: IVersioned[],
-      remove: (id: string) => void
+    const { read, touched, deleted } = load;
+    const take = <T extends IVersioned>(
+      row: T,
+      put: (row: T, options: { force: boolean }) => boolean
     ) => {
-      const ids = new Set(rows.map(row => row.id));
-      for (const id of [...current.keys()]) {
-        if (!ids.has(id) && !touched.has(id)) {
-          remove(id);
-        }
+      read.add(row.id);
+      if (!deleted.has(row.id)) {
+        put(row, { force: !touched.has(row.id) });
       }
     };
-    drop(this._tasks, tasks, id => this.removeTask(id));
-    drop(this._subtasks, subtasks, id => this.removeSubtask(id));
-    drop(this._sessions, sessions, id => this.removeSession(id));
-    drop(this._projects, projects, id => this.removeProject(id));
+    for (const { subtasks, ...task } of rows.tasks ?? []) {
+      take(task, (row, options) => this.putTask(row, options));
+      for (const subtask of subtasks ?? []) {
+        take(subtask, (row, options) => this.putSubtask(row, options));
+      }
+    }
+    for (const session of rows.sessions ?? []) {
+      take(session, (row, options) => this.putSession(row, options));
+    }
+    for (const project of rows.projects ?? []) {
+      take(project, (row, options) => this.putProject(row, options));
+    }
+  }
 
-    // A loaded row is the truth (its version may even be lower: a replaced database) unless
-    // an event brought a newer copy during the load.
-    for (const { subtasks: _, ...task } of tasks) {
-      this.putTask(task, { force: !touched.has(task.id) });
-    }
-    for (const subtask of subtasks) {
-      this.putSubtask(subtask, { force: !touched.has(subtask.id) });
-    }
-    for (const session of sessions) {
-      this.putSession(session, { force: !touched.has(session.id) });
-    }
-    for (const project of projects) {
-      this.putProject(project, { force: !touched.has(project.id) });
-    }
+  /** End a load: drop the rows it did not read, unless an event touched them meanwhile. */
+  dropUnread(load: ILoadProgress): void {
+    const drop = (
+      current: ReadonlyMap<string, unknown>,
+      remove: (id: string) => void
+    ) => {
+      const gone: string[] = [];
+      for (const id of current.keys()) {
+        if (!load.read.has(id) && !load.touched.has(id)) {
+          gone.push(id);
+        }
+      }
+      gone.forEach(remove);
+    };
+    drop(this._tasks, id => this.removeTask(id));
+    drop(this._subtasks, id => this.removeSubtask(id));
+    drop(this._sessions, id => this.removeSession(id));
+    drop(this._projects, id => this.removeProject(id));
   }
 
   /** Forget every timeline entry (a whole store was imported: they are read again). */
@@ -561,4 +608,6 @@ export class BoardState implements IBoardState {
   /** Per filter key: the session lists (active, needs you, all), rebuilt after a change. */
   private _active = new Map<string, ISession[]>();
   private _projectList: IProject[] | null = null;
+  /** Per project filter: the tasks' labels, sorted. */
+  private _labels = new Map<string, string[]>();
 }

@@ -1,6 +1,6 @@
 /**
- * The board's model, one per window: loaded at start, kept live by the event stream, reloaded
- * after each reconnect. The sidebar (and any other view of the board) reads it. The project
+ * The board's model, one per window: loaded at start and kept live by the event stream (the
+ * model decides when it must be read again: `BoardModel.follow`). The sidebar (and any other view of the board) reads it. The project
  * the board shows is remembered in Lab's state database (per workspace).
  */
 
@@ -42,17 +42,7 @@ export const modelPlugin: JupyterFrontEndPlugin<BoardModel> = {
       terminalSize: () => mainAreaTerminalSize(terminal.font),
       userName: () => app.serviceManager.user.identity?.username ?? null
     });
-    events.received.connect((_, event) => model.applyEvent(event));
-    // After a reconnect the replay covers what was missed; a reload also heals anything the
-    // server could not replay (rows changed while its event log was trimmed, a store that
-    // could not be used and now can).
-    events.connectionChanged.connect((_, connected) => {
-      model.isConnected = connected;
-      if (connected) {
-        void model.reload();
-      }
-    });
-    void model.reload();
+    model.follow(events);
 
     if (state) {
       model.projectChanged.connect((_, projectId) => {
