@@ -1,4 +1,5 @@
-"""10,000 tasks: the sidebar and the board keep a bounded DOM (only what is in view)."""
+"""10,000 tasks: the sidebar and the board keep a bounded DOM (only what is in view), and the
+board is read once at start-up, not again when the events socket reconnects."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from .pages import LabPage, eventually
 TASKS = 10_000
 # A few thousand at most (the goal): a hundred or so cards in view, never one per task.
 MAX_NODES = 4_000
+# A read of a page of tasks (not a task's own routes, such as its timeline).
+LIST = "/maestro/api/tasks?"
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +80,32 @@ def test_ten_thousand_tasks_keep_the_dom_bounded(
     board.locator(".maestro-BoardCard", has_text="Arrives among ten thousand").wait_for()
     assert todo.inner_text() == str(TASKS // 5 + 1)
     assert nodes(lab, "#maestro-board") < MAX_NODES
+
+
+def test_the_board_is_read_once_and_a_reconnect_does_not_read_it_again(
+    big_server: LabServer, context: Any, workspace: str
+) -> None:
+    page = context.new_page()
+    reads: list[str] = []
+    page.on("request", lambda request: reads.append(request.url) if LIST in request.url else None)
+    lab = LabPage(page, big_server).open(workspace)
+    lab.wait_until_live(timeout=60_000)
+    panel = lab.open_panel()
+    header = panel.locator('.maestro-GroupHeader[data-group="in_progress"] .maestro-Count')
+    header.wait_for(timeout=120_000)
+    eventually(lambda: header.inner_text() == str(TASKS // 5), timeout=60)
+    # Every page once: 10,000 tasks in five statuses are at least 20 pages of 500.
+    assert len(reads) >= 20
+    assert len(set(reads)) == len(reads), "a page of tasks was read twice"
+    loaded = len(reads)
+
+    # The server replays what the window missed: nothing is read again.
+    assert big_server.call("POST", "maestro-e2e/close-event-sockets")["closed"] >= 1
+    page.wait_for_selector(".maestro-Connection:not(.maestro-mod-live)")
+    page.wait_for_selector(".maestro-Connection.maestro-mod-live", timeout=15_000)
+    big_server.api("POST", "tasks", {"title": "Arrives after a reconnect", "priority": "urgent"})
+    page.evaluate("() => window.jupyterapp.commands.execute('maestro:open-board').then(() => null)")
+    page.locator(
+        "#maestro-board .maestro-BoardCard", has_text="Arrives after a reconnect"
+    ).wait_for()
+    assert len(reads) == loaded
