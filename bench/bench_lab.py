@@ -1,8 +1,9 @@
 """Lab with many tasks: the sidebar and the main-area board in Chromium with 100, 1,000 and
 10,000 tasks seeded in the store before the server starts.
 
-For each size it prints: how long the start-up load takes (page opened -> every task in the
-model) and how soon the board, opened as soon as it can be, shows its first cards; how long the
+For each size it prints: how long Lab takes to offer the board (page opened -> its command),
+how soon the board, opened then, shows its first cards (while the rest still loads), how long
+the start-up load takes (page opened -> every task in the model); how long the
 panel and the board take to show their first cards once asked for, how long a task created over
 REST takes to show; the longest task the page ran at start-up and how much of one task, at most,
 was Maestro's code (from a Chromium trace with its sampling profiler: JupyterLab's own start-up
@@ -181,11 +182,13 @@ def measure(browser: Any, size: int) -> dict[str, Any]:
                 timeout=120_000,
             )
             # The board opened as soon as it can be shows cards while the rest still loads.
+            asked = time.monotonic()
             page.evaluate(
                 "() => window.jupyterapp.commands.execute('maestro:open-board').then(() => null)"
             )
             page.wait_for_selector("#maestro-board .maestro-BoardCard", timeout=120_000)
-            first_cards_s = time.monotonic() - opened
+            first_cards_s = time.monotonic() - asked
+            lab_s = asked - opened
             # The start-up load is done when the model holds every task: the board's column
             # counts (every column header is always rendered) add up to them.
             page.wait_for_function(
@@ -239,6 +242,7 @@ def measure(browser: Any, size: int) -> dict[str, Any]:
     after = [task["duration"] for task in long_tasks if task["start"] >= settled]
     return {
         **attribution,
+        "lab_s": lab_s,
         "first_cards_s": first_cards_s,
         "load_s": load_s,
         "panel_s": panel_s,
@@ -272,6 +276,7 @@ def main(argv: list[str] | None = None) -> str:
     rows = [
         [
             f"{size:,}",
+            f"{r['lab_s']:.2f}",
             f"{r['first_cards_s']:.2f}",
             f"{r['load_s']:.2f}",
             f"{r['panel_s'] * 1000:.0f}",
@@ -286,6 +291,7 @@ def main(argv: list[str] | None = None) -> str:
     ]
     header = [
         "tasks",
+        "Lab up s",
         "first cards s",
         "start-up load s",
         "panel opens ms",
@@ -300,8 +306,8 @@ def main(argv: list[str] | None = None) -> str:
     report += (
         "\n\nGoals at 10,000 tasks: panel and board open <= 1,000 ms, an event shows <= 100 ms,"
         " no long task over 50 ms of Maestro's, a few thousand DOM nodes at most. Start-up runs"
-        " under a Chromium trace with its sampling profiler (first cards, load, longest task"
-        " and Maestro's time in one task), which slows it a little.\n"
+        " under a Chromium trace with its sampling profiler (Lab up, first cards, load, longest"
+        " task and Maestro's time in one task), which slows it a little.\n"
     )
     print(report)
     return report

@@ -36,7 +36,7 @@ export function VirtualList(props: IVirtualListProps): JSX.Element {
   const heights = React.useRef(new Map<string, number>());
   const [scrollTop, setScrollTop] = React.useState(0);
   const [viewport, setViewport] = React.useState(800);
-  const [, setMeasured] = React.useState(0);
+  const [measured, setMeasured] = React.useState(0);
 
   // One observer measures every rendered row; a changed height re-lays the list out once
   // per frame, however many rows changed.
@@ -84,13 +84,16 @@ export function VirtualList(props: IVirtualListProps): JSX.Element {
     setScrollTop(container.current?.scrollTop ?? 0);
   }, []);
 
-  // Offsets: a linear pass over the heights (10,000 additions cost well under a millisecond).
-  const offsets = new Array<number>(keys.length + 1);
-  offsets[0] = 0;
-  for (let i = 0; i < keys.length; i++) {
-    offsets[i + 1] =
-      offsets[i] + (heights.current.get(keys[i]) ?? estimate(keys[i]));
-  }
+  // Offsets: a linear pass over the heights, redone only when the rows or a measured height
+  // change (not on each scroll or re-render); `estimate` must answer the same for a key.
+  const offsets = React.useMemo(() => {
+    const offsets = new Float64Array(keys.length + 1);
+    for (let i = 0; i < keys.length; i++) {
+      offsets[i + 1] =
+        offsets[i] + (heights.current.get(keys[i]) ?? estimate(keys[i]));
+    }
+    return offsets;
+  }, [keys, measured]);
   const total = offsets[keys.length];
   const windowed = keys.length > RENDER_ALL_UP_TO;
   const top = windowed ? Math.max(0, scrollTop - OVERSCAN) : 0;

@@ -1,8 +1,8 @@
 /**
  * The board's model: the indexed rows, loaded once and then kept current by the event stream
- * (`follow`: read again only when the stream cannot say what was missed), never by polling; the project the board shows; and every
- * change the board can make. Components read `state` and call these actions; none of them
- * calls the API itself.
+ * (`follow`: read again only when the stream cannot say what was missed), never by polling;
+ * the project the board shows; and every change the board can make. Components read `state`
+ * and call these actions; none of them calls the API itself.
  */
 
 import { Notification } from '@jupyterlab/apputils';

@@ -47,30 +47,38 @@ export function SidebarBoard(props: { model: BoardModel }): JSX.Element {
   );
 
   // Rows: `g:<group>` a header, `t:<task id>` a card, `s:<session id>` a running session.
-  const keys: string[] = [];
-  const counts = new Map<string, number>();
-  for (const status of BOARD_STATUS_ORDER) {
-    const taskIds = model.state.taskIdsWithStatus(status, projectId);
-    if (!taskIds.length) {
-      continue;
-    }
-    counts.set(status, taskIds.length);
-    keys.push(`g:${status}`);
-    if (!folded.has(status)) {
-      for (const id of taskIds) {
-        keys.push(`t:${id}`);
+  // The groups are the state's cached lists: the rows are rebuilt only when one of them (or
+  // the folding) changes, not on every event.
+  const groups = BOARD_STATUS_ORDER.map(status =>
+    model.state.taskIdsWithStatus(status, projectId)
+  );
+  const { keys, counts } = React.useMemo(() => {
+    const keys: string[] = [];
+    const counts = new Map<string, number>();
+    BOARD_STATUS_ORDER.forEach((status, index) => {
+      const taskIds = groups[index];
+      if (!taskIds.length) {
+        return;
+      }
+      counts.set(status, taskIds.length);
+      keys.push(`g:${status}`);
+      if (!folded.has(status)) {
+        for (const id of taskIds) {
+          keys.push(`t:${id}`);
+        }
+      }
+    });
+    if (activeSessions.length) {
+      counts.set('sessions', activeSessions.length);
+      keys.push('g:sessions');
+      if (!folded.has('sessions')) {
+        for (const session of activeSessions) {
+          keys.push(`s:${session.id}`);
+        }
       }
     }
-  }
-  if (activeSessions.length) {
-    counts.set('sessions', activeSessions.length);
-    keys.push('g:sessions');
-    if (!folded.has('sessions')) {
-      for (const session of activeSessions) {
-        keys.push(`s:${session.id}`);
-      }
-    }
-  }
+    return { keys, counts };
+  }, [folded, activeSessions, ...groups]);
 
   const renderRow = (key: string): React.ReactNode => {
     const id = key.slice(2);
