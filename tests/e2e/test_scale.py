@@ -1,5 +1,6 @@
 """10,000 tasks: the sidebar and the board keep a bounded DOM (only what is in view), and the
-board is read once at start-up, not again when the events socket reconnects."""
+board is read once at start-up, not again when the events socket reconnects; it is read again
+when the server cannot replay what the window missed (a resync)."""
 
 from __future__ import annotations
 
@@ -109,3 +110,34 @@ def test_the_board_is_read_once_and_a_reconnect_does_not_read_it_again(
         "#maestro-board .maestro-BoardCard", has_text="Arrives after a reconnect"
     ).wait_for()
     assert len(reads) == loaded
+
+
+@pytest.fixture
+def small_server(tmp_path: Path) -> Iterator[LabServer]:
+    server = LabServer(tmp_path, make_isolated_env(tmp_path))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_resync_reads_the_board_again(
+    small_server: LabServer, context: Any, workspace: str
+) -> None:
+    server = small_server
+    for n in range(3):
+        server.api("POST", "tasks", {"title": f"In the first database {n}"})
+    lab = LabPage(context.new_page(), server).open(workspace)
+    lab.wait_until_live()
+    lab.task_card("In the first database 2").wait_for()
+
+    # Another database (its events end before this window's position): the server asks the
+    # window to resync, and only a new read drops the tasks the old database had.
+    server.stop()
+    for path in Path(server.env["MAESTRO_HOME"]).glob("maestro.db*"):
+        path.unlink()
+    server.start()
+    server.api("POST", "tasks", {"title": "In the second database"})
+    lab.task_card("In the second database").wait_for(timeout=45_000)
+    eventually(lambda: lab.task_card("In the first database").count() == 0, timeout=15)
