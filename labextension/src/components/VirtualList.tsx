@@ -17,6 +17,12 @@ const OVERSCAN = 400;
  */
 const RENDER_ALL_UP_TO = 150;
 
+/**
+ * A list rendered whole mounts this many more rows in each task: mounting a hundred full
+ * cards at once would be a long task.
+ */
+const ROWS_PER_TASK = 25;
+
 export interface IVirtualListProps {
   /** One key per row, in order. */
   keys: readonly string[];
@@ -37,6 +43,7 @@ export function VirtualList(props: IVirtualListProps): JSX.Element {
   const [scrollTop, setScrollTop] = React.useState(0);
   const [viewport, setViewport] = React.useState(800);
   const [measured, setMeasured] = React.useState(0);
+  const [mounted, setMounted] = React.useState(ROWS_PER_TASK);
 
   // One observer measures every rendered row; a changed height re-lays the list out once
   // per frame, however many rows changed.
@@ -114,6 +121,19 @@ export function VirtualList(props: IVirtualListProps): JSX.Element {
   while (last < keys.length && offsets[last] < bottom) {
     last++;
   }
+  if (!windowed) {
+    last = Math.min(last, mounted);
+  }
+
+  // The rest of a list rendered whole, in the next tasks (a timer: rows are rendered only
+  // while the list is shown, so it is never a hidden tab's throttled one).
+  React.useEffect(() => {
+    if (windowed || mounted >= keys.length) {
+      return;
+    }
+    const timer = setTimeout(() => setMounted(count => count + ROWS_PER_TASK));
+    return () => clearTimeout(timer);
+  }, [windowed, mounted, keys.length]);
 
   React.useEffect(() => {
     const node = container.current;

@@ -67,6 +67,12 @@ const ROW_KINDS: readonly string[] = ['task', 'subtask', 'session', 'project'];
 const TIMELINE_READS = 4;
 
 /**
+ * How many loaded rows are taken in one task: a few milliseconds of work, so a load never
+ * makes a long task even on a busy machine (a page of the API holds 500).
+ */
+const ROWS_PER_TASK = 100;
+
+/**
  * Resolve in a new task of the event loop, after the browser has painted and handled input if
  * it had to. A message, not a timer: timers in a hidden tab fire at most once a second.
  */
@@ -79,6 +85,15 @@ function nextTask(): Promise<void> {
     };
     channel.port2.postMessage(null);
   });
+}
+
+/** A page of the API in slices of `ROWS_PER_TASK`. */
+function slices<T>(rows: T[]): T[][] {
+  const found: T[][] = [];
+  for (let start = 0; start < rows.length; start += ROWS_PER_TASK) {
+    found.push(rows.slice(start, start + ROWS_PER_TASK));
+  }
+  return found;
 }
 
 function storeFaultOf(error: unknown): IStoreFault | null {
@@ -455,9 +470,9 @@ export class BoardModel {
   }
 
   /**
-   * Read everything, page by page: each page is taken in a task of its own (after the
-   * browser has had its turn), so 10,000 tasks never hold the page for long, and the board
-   * shows what has arrived while the rest comes.
+   * Read everything, page by page: each page is taken in slices, each slice in a task of its
+   * own (after the browser has had its turn), so 10,000 tasks never hold the page for long,
+   * and the board shows what has arrived while the rest comes.
    */
   private async _load(): Promise<void> {
     const load: ILoadProgress = {
@@ -479,8 +494,12 @@ export class BoardModel {
     };
     try {
       const [, , projects, status] = await Promise.all([
-        MaestroAPI.listTasks(undefined, tasks => take({ tasks })),
-        MaestroAPI.listSessions(sessions => take({ sessions })),
+        MaestroAPI.listTasks(undefined, page =>
+          slices(page).forEach(tasks => take({ tasks }))
+        ),
+        MaestroAPI.listSessions(page =>
+          slices(page).forEach(sessions => take({ sessions }))
+        ),
         MaestroAPI.listProjects(),
         // An older server may not describe itself; a store that cannot be used still says why.
         MaestroAPI.status().catch(error => {
