@@ -2,16 +2,16 @@
 10,000 tasks seeded in the store before the server starts.
 
 For each size it prints: how long Lab takes to offer the board (page opened -> its command),
-how soon the board, opened then, shows its first cards (while the rest still loads), how long
-the start-up load takes (page opened -> every task in the model); how long the
-panel and the board take to show their first cards once asked for, how long a task created over
-REST takes to show; the longest task the page ran at start-up and how much of one task, at most,
-was Maestro's code (from a Chromium trace with its sampling profiler: JupyterLab's own start-up
-runs tasks of hundreds of milliseconds with no Maestro code in them, with any number of tasks);
-the longest task and how many over 50 ms after start-up (Long Tasks API), and the DOM nodes in
-the panel and board. Goals at 10,000: panel and board <= 1 s, an event <= 100 ms, no long task
-over 50 ms of Maestro's, a few thousand DOM nodes at most. A benchmark, not a test: it
-reports, it does not assert.
+how soon the board, opened then, shows its first cards (while the rest still loads), and how
+long the start-up load takes (page opened -> every task in the model); how long the panel and
+the board take to show their first cards once asked for, and a task created over REST; the
+longest task the page ran, at start-up (trace) and after it (Long Tasks API, with how many
+passed 50 ms); the most time Maestro's code took in one task, at start-up and after, from a
+Chromium trace with its sampling profiler (JupyterLab's own start-up runs tasks of hundreds of
+milliseconds with little or no Maestro code in them, whatever the number of tasks); and the
+DOM nodes in the panel and board. Goals at 10,000: panel and board <= 1 s, an event <= 100 ms,
+no long task over 50 ms of Maestro's, a few thousand DOM nodes at most. A benchmark, not a
+test: it reports, it does not assert.
 
     python -m bench.bench_lab [--sizes 100,1000,10000]
 """
@@ -107,7 +107,7 @@ def maestro_in_tasks(trace_path: Path) -> dict[str, float]:
         for e in events
         if e.get("name") == "thread_name" and e["args"].get("name") == "CrRendererMain"
     }
-    best = {"longest_startup_ms": 0.0, "maestro_in_task_ms": 0.0, "maestro_task_ms": 0.0}
+    best = {"longest_ms": 0.0, "maestro_ms": 0.0, "maestro_task_ms": 0.0}
     for pid, tid in threads:
         samples, nodes = _samples(events, pid)
         ours = {
@@ -145,13 +145,13 @@ def maestro_in_tasks(trace_path: Path) -> dict[str, float]:
             while index < len(samples) and samples[index][0] < start:
                 index += 1
             while index < len(samples) and samples[index][0] < end:
-                _, duration, node_id = samples[index]
+                at, duration, node_id = samples[index]
                 if mine.get(node_id, False):
-                    ms += duration / 1000
+                    ms += min(duration, end - at) / 1000
                 index += 1
-            best["longest_startup_ms"] = max(best["longest_startup_ms"], (end - start) / 1000)
-            if ms > best["maestro_in_task_ms"]:
-                best["maestro_in_task_ms"] = ms
+            best["longest_ms"] = max(best["longest_ms"], (end - start) / 1000)
+            if ms > best["maestro_ms"]:
+                best["maestro_ms"] = ms
                 best["maestro_task_ms"] = (end - start) / 1000
     return best
 
@@ -164,7 +164,8 @@ def nodes(page: Any, selector: str) -> int:
 
 def measure(browser: Any, size: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"maestro-bench-lab-{size}-") as tmp:
-        trace_path = Path(tmp) / "startup-trace.json"
+        startup_trace = Path(tmp) / "startup-trace.json"
+        after_trace = Path(tmp) / "after-trace.json"
         root = Path(tmp)
         env = make_isolated_env(root)
         seed(Path(env["MAESTRO_HOME"]) / "maestro.db", size)
@@ -174,7 +175,7 @@ def measure(browser: Any, size: int) -> dict[str, Any]:
         try:
             page = context.new_page()
             page.add_init_script(LONG_TASKS)
-            browser.start_tracing(page=page, path=str(trace_path), categories=TRACE_CATEGORIES)
+            browser.start_tracing(page=page, path=str(startup_trace), categories=TRACE_CATEGORIES)
             opened = time.monotonic()
             page.goto(server.lab_url("bench"))
             page.wait_for_function(
@@ -212,6 +213,7 @@ def measure(browser: Any, size: int) -> dict[str, Any]:
             page.click('.jp-SideBar .lm-TabBar-tab[data-id="filebrowser"]')
             page.wait_for_timeout(500)
             settled = page.evaluate("performance.now()")
+            browser.start_tracing(page=page, path=str(after_trace), categories=TRACE_CATEGORIES)
 
             started = time.monotonic()
             page.click('.jp-SideBar .lm-TabBar-tab[data-id="maestro-panel"]')
@@ -235,13 +237,19 @@ def measure(browser: Any, size: int) -> dict[str, Any]:
             event_ms = page.evaluate("window.__appears") - sent
             page.wait_for_timeout(300)
             long_tasks = page.evaluate("window.__longTasks")
-            attribution = maestro_in_tasks(trace_path)
+            browser.stop_tracing()
+            startup = maestro_in_tasks(startup_trace)
+            later = maestro_in_tasks(after_trace)
         finally:
             context.close()
             server.stop()
     after = [task["duration"] for task in long_tasks if task["start"] >= settled]
     return {
-        **attribution,
+        "longest_startup_ms": startup["longest_ms"],
+        "maestro_startup_ms": startup["maestro_ms"],
+        "maestro_startup_task_ms": startup["maestro_task_ms"],
+        "maestro_after_ms": later["maestro_ms"],
+        "maestro_after_task_ms": later["maestro_task_ms"],
         "lab_s": lab_s,
         "first_cards_s": first_cards_s,
         "load_s": load_s,
@@ -283,8 +291,9 @@ def main(argv: list[str] | None = None) -> str:
             f"{r['board_s'] * 1000:.0f}",
             f"{r['event_ms']:.0f}",
             f"{r['longest_startup_ms']:.0f}",
-            f"{r['maestro_in_task_ms']:.0f} (of {r['maestro_task_ms']:.0f})",
+            f"{r['maestro_startup_ms']:.0f} (of {r['maestro_startup_task_ms']:.0f})",
             f"{r['longest_after_ms']:.0f} ({r['over_50_after']})",
+            f"{r['maestro_after_ms']:.0f} (of {r['maestro_after_task_ms']:.0f})",
             f"{r['panel_nodes']:,} / {r['board_nodes']:,}",
         ]
         for size, r in results.items()
@@ -298,16 +307,17 @@ def main(argv: list[str] | None = None) -> str:
         "board opens ms",
         "event shows ms",
         "longest task at start-up ms",
-        "most Maestro code in one task ms (that task)",
+        "most Maestro code in one task at start-up ms (that task)",
         "longest task after ms (n > 50)",
+        "most Maestro code in one task after ms (that task)",
         "DOM nodes panel / board",
     ]
     report = "### Lab: sidebar and board in Chromium\n\n" + table(header, rows)
     report += (
         "\n\nGoals at 10,000 tasks: panel and board open <= 1,000 ms, an event shows <= 100 ms,"
         " no long task over 50 ms of Maestro's, a few thousand DOM nodes at most. Start-up runs"
-        " under a Chromium trace with its sampling profiler (Lab up, first cards, load, longest"
-        " task and Maestro's time in one task), which slows it a little.\n"
+        " under a Chromium trace with its sampling profiler, and so do the panel, the board and"
+        " the event after it: the trace slows them a little.\n"
     )
     print(report)
     return report
