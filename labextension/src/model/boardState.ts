@@ -75,7 +75,7 @@ export function isClosed(task: ITask): boolean {
  * Code-unit order: what ISO times and ids need, and many times cheaper than `localeCompare`
  * when 10,000 tasks are sorted.
  */
-export function compareText(a: string, b: string): number {
+function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -478,7 +478,7 @@ export class BoardState implements IBoardState {
   }
 
   /**
-   * Take one page of a load. A loaded row is the truth (its version may even be lower: a
+   * Take a slice of a load. A loaded row is the truth (its version may even be lower: a
    * replaced database) unless an event brought a newer copy during the load; a row an event
    * deleted stays deleted.
    */
