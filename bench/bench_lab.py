@@ -65,6 +65,10 @@ TRACE_CATEGORIES = [
     "disabled-by-default-devtools.timeline",
     "disabled-by-default-v8.cpu_profiler",
 ]
+# A sample stands for the time until the next one, up to this (µs). The profiler samples
+# every ~0.2 ms, in native code too; a longer gap is the thread not running at all (this
+# machine is shared), not work of the code it was in when it stopped.
+MAX_SAMPLE_US = 2_000
 # Where Lab serves this extension's code: a sample with a frame from here is Maestro's.
 EXTENSION_URL = "/lab/extensions/maestro-jupyter/"
 
@@ -91,7 +95,7 @@ def _samples(events: list[dict[str, Any]], pid: int) -> tuple[list[tuple[float, 
             clock += delta
             stamps.append((clock, node_id))
     samples = [
-        (at, (stamps[i + 1][0] - at) if i + 1 < len(stamps) else 0.0, node_id)
+        (at, min(stamps[i + 1][0] - at, MAX_SAMPLE_US) if i + 1 < len(stamps) else 0.0, node_id)
         for i, (at, node_id) in enumerate(stamps)
     ]
     return samples, nodes
