@@ -120,20 +120,31 @@ def test_the_board_draws_its_cards_in_ten_fresh_kernels(
                 ".then(() => null)",
                 path,
             )
+            # Its cell is drawn and its kernel is idle: only then does run-all run it.
             page.wait_for_function(
                 "path => { const w = window.jupyterapp.shell.currentWidget;"
-                " return w?.context?.path === path && w.sessionContext?.session?.kernel"
+                " return w?.context?.path === path && w.context.isReady"
+                " && w.content?.widgets.length > 0 && w.sessionContext?.session?.kernel"
                 " && w.sessionContext.kernelDisplayStatus === 'idle'; }",
                 arg=path,
                 timeout=60_000,
             )
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            output = page.locator(".jp-NotebookPanel .jp-OutputArea")
             cards = page.locator(".jp-NotebookPanel .maestro-board-todo .maestro-board-card")
+            try:
+                output.get_by_text("connected by").wait_for(timeout=60_000)
+            except timeout_error:
+                problems.append(f"run {run + 1}: its cell printed nothing within 60 s")
+                continue
             try:
                 for title in titles:
                     cards.filter(has_text=title).wait_for(timeout=60_000)
             except timeout_error:  # counted, then asserted below
-                problems.append(f"run {run + 1}: its cards did not appear within 60 s")
+                problems.append(
+                    f"run {run + 1}: the cell ran but {cards.count()} of"
+                    f" {len(titles)} cards appeared within 60 s; output: {output.inner_text()!r}"
+                )
             else:
                 drawn.append(run)
         finally:
