@@ -23,10 +23,12 @@ from .hub_support import EventsSocket, HubLab, log_in
 from .lab import NEWS_PLUGIN
 from .pages import LabPage, eventually
 
-# The agent: keeps its session token where the test can read it (only the agent is told it),
-# reports through the Hub's proxy (its MAESTRO_URL, set by the agent's env), then waits.
+# The agent: keeps its session token and the names in its environment where the test can read
+# them (only the agent is told the token), reports through the Hub's proxy (its MAESTRO_URL, set
+# by the agent's env), then waits.
 REPORTER_SCRIPT = (
-    'out="$HUB_AGENT_DIR/$MAESTRO_SESSION_ID"; printf "%s" "$MAESTRO_TOKEN" > "$out.token";'
+    'out="$HUB_AGENT_DIR/$MAESTRO_SESSION_ID"; env | cut -d= -f1 > "$out.env";'
+    ' printf "%s" "$MAESTRO_TOKEN" > "$out.token";'
     ' maestro report progress "Reported through the Hub" > "$out.report" 2>&1;'
     ' echo "exit $?" >> "$out.report"; sleep 600'
 )
@@ -194,6 +196,18 @@ def test_the_agent_reports_through_the_hub_proxy_with_its_session_token(
         "sessionId": session_id,
         "role": "worker",
     }
+
+
+def test_the_agent_holds_no_token_but_its_own(
+    users: dict[str, HubUser], spawned: dict[str, Any]
+) -> None:
+    """The single-user server's own Hub token (in its environment, which terminals inherit)
+    opens all of Jupyter: the agent must not be handed it."""
+    a = users["a"]
+    session_token(a, spawned["id"])
+    names = set(agent_output(a, spawned["id"], "env").split())
+    assert "MAESTRO_TOKEN" in names
+    assert not names & {"JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN", "JUPYTER_TOKEN"}
 
 
 def test_the_session_token_opens_neither_jupyter_nor_b_server(
