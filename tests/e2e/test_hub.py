@@ -75,9 +75,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresCluster) -> 
         }
 
     hub = Hub(root, db_url=postgres.url, user_env=user_env, user_config=user_config)
-    hub.start()
     try:
-        yield hub
+        yield hub.start()
     finally:
         hub.stop()
 
