@@ -237,3 +237,20 @@ def test_after_the_session_ends_its_token_is_refused(
         a.api("GET", "status", token=token)
     assert revoked.value.status == 401 and revoked.value.body["error"] == "token_revoked"
     assert session_id in revoked.value.body["message"]
+
+
+def test_a_worker_asked_of_b_server_is_b_server_session(users: dict[str, HubUser]) -> None:
+    """docs/jupyterhub.md: no spawn is forwarded; a's orchestrator asks b's server itself, with
+    a token b gave (here b's Hub token), and the worker is then b's server's to stop."""
+    a, b = users["a"], users["b"]
+    task = a.api("POST", "tasks", {"title": "Build on b's node"})
+    worker = b.api("POST", "sessions/spawn", {"taskIds": [task["id"]], "agent": "reporter"})
+    assert worker["owner"]["user"] == "b"
+    assert a.api("GET", f"sessions/{worker['id']}")["owner"] == worker["owner"]
+
+    with pytest.raises(HubError) as elsewhere:
+        a.api("POST", f"sessions/{worker['id']}/stop", {})
+    assert elsewhere.value.status == 409 and elsewhere.value.body["error"] == "session_elsewhere"
+    assert elsewhere.value.body["details"]["owner"] == worker["owner"]
+
+    assert b.api("POST", f"sessions/{worker['id']}/stop", {})["status"] == "stopped"
