@@ -165,6 +165,7 @@ def test_a_spawn_opens_a_tab_in_the_owner_lab_only(
     lab_b = labs["b"]
     row = lab_b.page.locator(f'#maestro-panel .maestro-Session[data-session-id="{session_id}"]')
     row.first.wait_for()
+    assert "a's server" in row.first.inner_text()
     assert row.first.locator("[title*=\"runs on a's server\"]").count() >= 1
     for action in ("Open", "Stop", "Send…", "Resume", "Review"):
         assert row.first.get_by_role("button", name=action, exact=True).count() == 0
