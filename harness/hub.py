@@ -65,6 +65,8 @@ c.SimpleLocalProcessSpawner.home_dir_template = settings["home_template"]
 c.Spawner.cmd = [settings["singleuser"]]
 c.Spawner.args = settings["args"]
 c.Spawner.default_url = "/lab"
+# The REST API answers a spawn at once (202); the harness waits for the server to be ready.
+c.JupyterHub.slow_spawn_timeout = 0
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.Spawner.environment = {
@@ -258,23 +260,24 @@ class Hub:
                     ) from None
                 time.sleep(0.25)
 
-    def start_user(self, name: str, timeout: float = 150) -> HubUser:
-        """Start the user's server through the REST API, wait until it is ready, and give a
-        token of the user's for requests through the proxy."""
-        try:
-            self.hub_api("POST", f"users/{name}/server")
-        except HubError as error:
-            if error.status != 400 or "already running" not in str(error.body):
-                raise
+    def start_users(self, *names: str, timeout: float = 150) -> dict[str, HubUser]:
+        """Start the users' servers through the REST API (all at once), wait until each is
+        ready, and give each a token of the user's for requests through the proxy."""
+        for name in names:
+            self.hub_api("POST", f"users/{name}/server")  # 202: pending (slow_spawn_timeout 0)
         deadline = time.monotonic() + timeout
-        while not self.hub_api("GET", f"users/{name}")["servers"].get("", {}).get("ready"):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{name}'s server did not start:\n{self.log()[-4000:]}")
-            if self.process is None or self.process.poll() is not None:
-                raise RuntimeError(f"jupyterhub exited:\n{self.log()[-4000:]}")
-            time.sleep(0.5)
-        token = self.hub_api("POST", f"users/{name}/tokens", {"note": "harness"})["token"]
-        return HubUser(self, name, token)
+        for name in names:
+            while not self.hub_api("GET", f"users/{name}")["servers"].get("", {}).get("ready"):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name}'s server did not start:\n{self.log()[-4000:]}")
+                if self.process is None or self.process.poll() is not None:
+                    raise RuntimeError(f"jupyterhub exited:\n{self.log()[-4000:]}")
+                time.sleep(0.5)
+        tokens = {
+            name: self.hub_api("POST", f"users/{name}/tokens", {"note": "harness"})["token"]
+            for name in names
+        }
+        return {name: HubUser(self, name, token) for name, token in tokens.items()}
 
     def stop(self) -> None:
         """Stop the Hub (which stops the servers it spawned), then kill anything still marked."""

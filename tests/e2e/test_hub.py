@@ -83,7 +83,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresCluster) -> 
 
 @pytest.fixture(scope="module")
 def users(hub: Hub) -> dict[str, HubUser]:
-    return {name: hub.start_user(name) for name in ("a", "b")}
+    return hub.start_users("a", "b")
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +166,7 @@ def test_a_spawn_opens_a_tab_in_the_owner_lab_only(
     row = lab_b.page.locator(f'#maestro-panel .maestro-Session[data-session-id="{session_id}"]')
     row.first.wait_for()
     assert "a's server" in row.first.inner_text()
-    assert row.first.locator("[title*=\"runs on a's server\"]").count() >= 1
+    assert row.first.locator('[title*="runs on a\'s server"]').count() >= 1
     for action in ("Open", "Stop", "Send…", "Resume", "Review"):
         assert row.first.get_by_role("button", name=action, exact=True).count() == 0
     # b's Lab had the spawn's events before it drew the row: a tab would be open by now.
