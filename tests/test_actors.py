@@ -8,15 +8,26 @@ import asyncio
 import importlib.util
 import json
 import logging
+import re
+import secrets
 from typing import Any
 
 import pytest
 
+from harness import ServerProcess
 from maestro_jupyter.actors import act_as, acting_as, current_actor
 from maestro_jupyter.spawner.owner import owner_user
 from maestro_jupyter.spawner.recovery import settle
 from maestro_jupyter.store import Store
 from maestro_jupyter.store.runner import AsyncStore
+from tests.cli_support import (  # noqa: F401 - fixtures
+    Maestro,
+    add_session,
+    cli_env,
+    create,
+    maestro,
+    maestro_server,
+)
 from tests.postgres_support import empty_database, postgres_cluster
 
 pytestmark = pytest.mark.timeout(300)
@@ -247,3 +258,41 @@ async def test_rest_writes_name_the_servers_user(api, store):
     entries = (await api("GET", f"tasks/{task['id']}/timeline")).json["items"]
     assert entries and {entry["actor"] for entry in entries} == {user}
     assert {actor for _, actor in made_by(store.events_since(start))} == {user}
+
+
+def test_the_cli_shows_who_did_what(maestro_server: ServerProcess, maestro: Maestro) -> None:  # noqa: F811
+    task = create(maestro, "Who did this?")
+    owner = {"user": "ada", "server": "ada-host:8888/"}
+    session_id = add_session(maestro_server, [task["id"]], owner=owner, createdBy="ada")
+    entry = {
+        "id": "tl_" + secrets.token_hex(5),
+        "taskId": task["id"],
+        "sessionId": session_id,
+        "kind": "progress",
+        "message": "halfway",
+        "actor": "carol",
+        "at": task["createdAt"],
+    }
+    document = {
+        "format": "maestro-export",
+        "schemaVersion": 1,
+        "tasks": [{**task, "createdBy": "ada", "updatedBy": "bob"}],
+        "timeline": [entry],
+    }
+    maestro_server.api("POST", "import?onConflict=overwrite", document)
+
+    shown = maestro("task", "get", task["id"])
+    assert shown.code == 0, shown.err
+    assert re.search(r"^created by\s+ada$", shown.out, re.M)
+    assert re.search(r"^updated by\s+bob$", shown.out, re.M)
+    assert re.search(r"\bcarol\s+progress\s+halfway$", shown.out, re.M)  # latest entries
+    data = maestro("task", "get", task["id"], "--json").data
+    assert (data["createdBy"], data["updatedBy"]) == ("ada", "bob")
+    assert data["latestEntries"][-1]["actor"] == "carol"
+    for args in (("task", "log", task["id"]), ("session", "log", session_id)):
+        logged = maestro(*args)
+        assert logged.code == 0 and re.search(r"\bcarol\s+progress\b.*halfway$", logged.out, re.M)
+    described = maestro("session", "info", session_id)
+    assert re.search(r"^created by\s+ada$", described.out, re.M)
+    assert re.search(r"^owner\s+ada on ada-host:8888/$", described.out, re.M)
+    assert maestro("session", "info", session_id, "--json").data["createdBy"] == "ada"
