@@ -16,10 +16,12 @@ import pytest
 
 from harness import ServerProcess
 from maestro_jupyter.actors import act_as, acting_as, current_actor
+from maestro_jupyter.notebook import Maestro as Notebook
 from maestro_jupyter.spawner.owner import owner_user
 from maestro_jupyter.spawner.recovery import settle
 from maestro_jupyter.store import Store
 from maestro_jupyter.store.runner import AsyncStore
+from maestro_jupyter.widgets import SessionMonitor, TaskBoard
 from tests.cli_support import (  # noqa: F401 - fixtures
     Maestro,
     add_session,
@@ -296,3 +298,53 @@ def test_the_cli_shows_who_did_what(maestro_server: ServerProcess, maestro: Maes
     assert re.search(r"^created by\s+ada$", described.out, re.M)
     assert re.search(r"^owner\s+ada on ada-host:8888/$", described.out, re.M)
     assert maestro("session", "info", session_id, "--json").data["createdBy"] == "ada"
+
+
+async def test_the_notebook_shows_who_did_what(maestro_server: ServerProcess) -> None:  # noqa: F811
+    notebook = Notebook(maestro_server.url, maestro_server.token, retries=0)
+    project = maestro_server.api("POST", "projects", {"name": "Who did what"})
+    made = maestro_server.api("POST", "tasks", {"title": "Shown", "projectId": project["id"]})
+    owner = {"user": "ada", "server": "ada-host:8888/"}
+    session_id = add_session(
+        maestro_server, [made["id"]], project_id=project["id"], owner=owner, createdBy="ada"
+    )
+    document = {
+        "format": "maestro-export",
+        "schemaVersion": 1,
+        "tasks": [{**made, "createdBy": "ada", "updatedBy": "bob"}],
+    }
+    maestro_server.api("POST", "import?onConflict=overwrite", document)
+
+    task = notebook.tasks.get(made["id"])
+    assert repr(task).endswith("'Shown' created_by=ada updated_by=bob>")
+    assert "by ada, last changed by bob" in task._repr_html_()
+    assert "bob" in notebook.tasks.list(project=project["id"])._repr_html_()  # updated_by column
+    shown = notebook.sessions.get(session_id)._repr_html_()
+    assert "on ada's server" in shown and "by ada" in shown
+    maestro_server.api(
+        "POST",
+        f"tasks/{made['id']}/timeline",
+        {"kind": "progress", "message": "halfway", "sessionId": session_id},
+    )
+    entry = task.log()[-1]
+    assert entry.who == session_id and f" {session_id} progress: 'halfway'>" in repr(entry)
+    assert session_id in entry._repr_html_()
+
+    board = TaskBoard(notebook, project=project["id"])
+    monitor = SessionMonitor(notebook, task=made["id"])
+    try:
+        await board.wait_for(lambda b: b.live and made["id"] in b.columns["todo"])
+        assert "by ada, last changed by bob" in board.card(made["id"]).summary.value
+        maestro_server.api(
+            "POST",
+            f"tasks/{made['id']}/timeline",
+            {"kind": "progress", "message": "later", "sessionId": session_id},
+        )
+        await board.wait_for(lambda b: f"({session_id}): later" in b.notes.get(made["id"], ""))
+        await monitor.wait_for(lambda m: session_id in m.sessions)
+        assert "<th style='text-align:left'>Owner</th>" in monitor.table.value
+        assert "<td>ada</td>" in monitor.table.value
+    finally:
+        for view in (board, monitor):
+            view.close()
+            await view.stream.wait_closed()
