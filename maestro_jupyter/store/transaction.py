@@ -4,6 +4,9 @@ A write runs in one transaction, appends its events to the persisted log in that
 (so `seq` has no gap and nothing is announced that was not stored), and hands them to
 `on_commit` only after the commit. Every resource module of the store is a mixin over
 `StoreBase`, and transfer.py uses `transaction()` and `connection()` as its public API.
+
+Every event, and every row a write creates or changes (`created_by`, `updated_by`), names who
+made it: `actors.current_actor()`, from the caller's context (runner.py runs each call in it).
 """
 
 from __future__ import annotations
