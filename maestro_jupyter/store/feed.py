@@ -1,0 +1,210 @@
+"""Every server's events, on PostgreSQL: what this server commits and what the others do.
+
+Several servers may share one PostgreSQL database. Each insert into the event log notifies
+`maestro_events` at commit (migration 0004), with the highest seq it stored, and seq order is
+commit order (the store's write lock). `EventFeed` hands the log to the loop's bus in seq order,
+each event once and none skipped, from two sources that take turns under one lock:
+
+- this server's commits (`on_commit`, on the store's writer thread), delivered at once unless
+  another server's events come before them: those are read from the log first;
+- a listener thread with a connection of its own (LISTEN), which reads the log past the last
+  delivered seq when another server commits.
+
+When the listener's connection is lost it reconnects (0.1 s, doubling to 2 s) and reads what it
+missed. The log is the truth: whatever is delivered is read from it or was just committed to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from sqlalchemy.engine import Engine
+
+Event = dict[str, Any]
+log = logging.getLogger(__name__)
+
+CHANNEL = "maestro_events"
+READ_BATCH = 5_000
+MIN_DELAY, MAX_DELAY = 0.1, 2.0
+# How often the listener looks up from its wait to see whether it was stopped.
+WAKE_EVERY = 0.5
+_CONNECTION_DEFAULTS = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+
+
+class EventFeed:
+    """Events of every server sharing the database, to `publish` on `loop`, in seq order.
+
+    `on_commit` is the store's; `start(store)` begins following once the store is open (what
+    was committed before is for subscribers to replay from the store, as with SQLite).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, publish: Callable[[Event], None]) -> None:
+        self._loop = loop
+        self._publish = publish
+        self._connect_args: tuple[list[Any], dict[str, Any]] = ([], {})
+        self._lock = threading.Lock()
+        self._last: int | None = None  # the last seq delivered; None until started
+        self._read: Callable[[int, int], list[Event]] | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._connection: psycopg.Connection | None = None
+
+    def start(self, store: Any) -> None:
+        """Follow the log from its current end; `store` is the synchronous Store."""
+        engine: Engine = store.engine
+        args, kwargs = engine.dialect.create_connect_args(engine.url)
+        # The listener's own connection, named in pg_stat_activity for this process; keepalives
+        # notice a database server that vanished without closing the connection.
+        kwargs["application_name"] = application_name()
+        for name, value in _CONNECTION_DEFAULTS.items():
+            kwargs.setdefault(name, value)
+        self._connect_args = (args, kwargs)
+        self._read = store.events_since
+        with self._lock:
+            self._last = store.last_seq()
+        self._thread = threading.Thread(target=self._listen, name="maestro-events", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the listener (blocks up to `timeout` seconds: call it off the loop)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # -- this server's commits ------------------------------------------------------------------
+    def on_commit(self, event: Event) -> None:
+        """The store's on_commit: deliver `event`, after any earlier seq not delivered yet."""
+        if self._last is None or self._stopping.is_set() or self._deliver([event]):
+            return
+        # Another server committed before us and the listener has not read it yet.
+        try:
+            self._catch_up()
+        except Exception as exc:  # noqa: BLE001 - the write is committed; the listener delivers it
+            log.debug("Maestro: reading the event log after a commit failed: %s", exc)
+
+    # -- delivery -------------------------------------------------------------------------------
+    def _deliver(self, events: list[Event]) -> bool:
+        """Deliver those of `events` (ascending seqs) that follow the last delivered one
+        without a gap; True if the last of them is delivered (now or before)."""
+        with self._lock:
+            assert self._last is not None
+            fresh = [event for event in events if event["seq"] > self._last]
+            if fresh and fresh[0]["seq"] != self._last + 1:
+                return False
+            if fresh:
+                self._last = fresh[-1]["seq"]
+                self._hand_over(fresh)
+            return True
+
+    def _hand_over(self, events: list[Event]) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._publish_all, events)
+        except RuntimeError:  # the loop is closed: the server is going away
+            pass
+
+    def _publish_all(self, events: list[Event]) -> None:
+        for event in events:
+            self._publish(event)
+
+    def _catch_up(self) -> int:
+        """Deliver what the log holds past the last delivered seq; how many were delivered."""
+        assert self._read is not None and self._last is not None
+        delivered = 0
+        while True:
+            start = self._last
+            batch = self._read(start, READ_BATCH)
+            if batch and batch[0]["seq"] > start + 1:
+                # Events older than the log keeps (a long outage): subscribers will resync.
+                log.warning(
+                    "Maestro: events %d to %d are no longer kept; live clients skip them",
+                    start + 1,
+                    batch[0]["seq"] - 1,
+                )
+                with self._lock:
+                    self._last = max(self._last, batch[0]["seq"] - 1)
+            before = self._last
+            self._deliver(batch)
+            delivered += self._last - before
+            if len(batch) < READ_BATCH:
+                return delivered
+
+    # -- the listener ---------------------------------------------------------------------------
+    def _listen(self) -> None:
+        delay, lost = MIN_DELAY, False
+        while not self._stopping.is_set():
+            try:
+                self._connect()
+                if lost:
+                    log.warning("Maestro: following other servers' events again")
+                delay, lost = MIN_DELAY, False
+                self._wait_for_commits()
+            except Exception as exc:  # noqa: BLE001 - whatever broke, reconnect and read again
+                if self._stopping.is_set():
+                    break
+                if not lost:
+                    log.warning(
+                        "Maestro: lost the database connection that follows other servers' "
+                        "events (%s); reconnecting",
+                        _first_line(exc),
+                    )
+                    lost = True
+                self._stopping.wait(delay)
+                delay = min(delay * 2, MAX_DELAY)
+            finally:
+                self._close_connection()
+
+    def _connect(self) -> None:
+        """LISTEN, then read what was missed: a commit after the read is notified, one before
+        is read."""
+        args, kwargs = self._connect_args
+        self._connection = psycopg.connect(*args, **kwargs, autocommit=True)
+        self._connection.execute(f"LISTEN {CHANNEL}")
+        self._catch_up()
+
+    def _wait_for_commits(self) -> None:
+        """Read the log at each notification of a seq not delivered yet, until stopped."""
+        assert self._connection is not None
+        while not self._stopping.is_set():
+            for notice in self._connection.notifies(timeout=WAKE_EVERY):
+                if _seq(notice.payload) > (self._last or 0):
+                    self._catch_up()
+                if self._stopping.is_set():
+                    return
+
+    def _close_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except psycopg.Error:
+                pass
+
+
+def application_name() -> str:
+    """The listener connection's name in pg_stat_activity."""
+    return f"maestro-events-{os.getpid()}"
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _seq(payload: str) -> int:
+    """The seq a notification carries; any other payload means: look at the log."""
+    try:
+        return int(payload)
+    except ValueError:
+        return 1 << 62
