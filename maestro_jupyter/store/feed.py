@@ -192,9 +192,10 @@ class EventFeed:
                 pass
 
 
-def application_name() -> str:
-    """The listener connection's name in pg_stat_activity."""
-    return f"maestro-events-{os.getpid()}"
+def application_name(pid: int | None = None) -> str:
+    """The name in pg_stat_activity of the listener connection of the server process `pid`
+    (this one by default)."""
+    return f"maestro-events-{pid or os.getpid()}"
 
 
 def _first_line(exc: Exception) -> str:
