@@ -5,13 +5,15 @@ Several servers may share one PostgreSQL database. Each insert into the event lo
 commit order (the store's write lock). `EventFeed` hands the log to the loop's bus in seq order,
 each event once and none skipped, from two sources that take turns under one lock:
 
-- this server's commits (`on_commit`, on the store's writer thread), delivered at once unless
-  another server's events come before them: those are read from the log first;
-- a listener thread with a connection of its own (LISTEN), which reads the log past the last
-  delivered seq when another server commits.
+- this server's commits (`on_commit`, on the store's writer thread): delivered at once when
+  they follow the last delivered seq, which is the rule when one server writes;
+- a listener thread with a connection of its own (LISTEN), notified of every commit (this
+  server's too), which reads the log past the last delivered seq. A commit of this server that
+  another server's events precede is left to it: reading those on the writer thread cost every
+  write a round trip when two servers took turns (bench_crossserver).
 
 When the listener's connection is lost it reconnects (0.1 s, doubling to 2 s) and reads what it
-missed. The log is the truth: whatever is delivered is read from it or was just committed to it.
+missed. What is delivered was read from the log, or just committed to it.
 """
 
 from __future__ import annotations
@@ -24,13 +26,20 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from sqlalchemy.engine import Engine
+
+from . import schema as t
 
 Event = dict[str, Any]
 log = logging.getLogger(__name__)
 
 CHANNEL = "maestro_events"
 READ_BATCH = 5_000
+_READ = (
+    f"SELECT {', '.join(t.events.c.keys())} FROM {t.events.name} "
+    "WHERE seq > %s ORDER BY seq LIMIT %s"
+)
 MIN_DELAY, MAX_DELAY = 0.1, 2.0
 # How often the listener looks up from its wait to see whether it was stopped.
 WAKE_EVERY = 0.5
@@ -56,10 +65,9 @@ class EventFeed:
         self._connect_args: tuple[list[Any], dict[str, Any]] = ([], {})
         self._lock = threading.Lock()
         self._last: int | None = None  # the last seq delivered; None until started
-        self._read: Callable[[int, int], list[Event]] | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._connection: psycopg.Connection | None = None
+        self._connection: psycopg.Connection[Event] | None = None
 
     def start(self, store: Any) -> None:
         """Follow the log from its current end; `store` is the synchronous Store."""
@@ -71,7 +79,6 @@ class EventFeed:
         for name, value in _CONNECTION_DEFAULTS.items():
             kwargs.setdefault(name, value)
         self._connect_args = (args, kwargs)
-        self._read = store.events_since
         with self._lock:
             self._last = store.last_seq()
         self._thread = threading.Thread(target=self._listen, name="maestro-events", daemon=True)
@@ -83,62 +90,29 @@ class EventFeed:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    # -- this server's commits ------------------------------------------------------------------
     def on_commit(self, event: Event) -> None:
-        """The store's on_commit: deliver `event`, after any earlier seq not delivered yet."""
-        if self._last is None or self._stopping.is_set() or self._deliver([event]):
-            return
-        # Another server committed before us and the listener has not read it yet.
-        try:
-            self._catch_up()
-        except Exception as exc:  # noqa: BLE001 - the write is committed; the listener delivers it
-            log.debug("Maestro: reading the event log after a commit failed: %s", exc)
+        """The store's on_commit: deliver `event` now if it follows the last delivered seq;
+        else the listener, notified of it, delivers it after the seqs before it."""
+        if self._last is not None and not self._stopping.is_set():
+            self._deliver([event])
 
     # -- delivery -------------------------------------------------------------------------------
-    def _deliver(self, events: list[Event]) -> bool:
-        """Deliver those of `events` (ascending seqs) that follow the last delivered one
-        without a gap; True if the last of them is delivered (now or before)."""
+    def _deliver(self, events: list[Event]) -> None:
+        """Deliver those of `events` (ascending seqs) that follow the last delivered one,
+        unless a seq between is missing."""
         with self._lock:
             assert self._last is not None
             fresh = [event for event in events if event["seq"] > self._last]
-            if fresh and fresh[0]["seq"] != self._last + 1:
-                return False
-            if fresh:
+            if fresh and fresh[0]["seq"] == self._last + 1:
                 self._last = fresh[-1]["seq"]
-                self._hand_over(fresh)
-            return True
-
-    def _hand_over(self, events: list[Event]) -> None:
-        try:
-            self._loop.call_soon_threadsafe(self._publish_all, events)
-        except RuntimeError:  # the loop is closed: the server is going away
-            pass
+                try:
+                    self._loop.call_soon_threadsafe(self._publish_all, fresh)
+                except RuntimeError:  # the loop is closed: the server is going away
+                    pass
 
     def _publish_all(self, events: list[Event]) -> None:
         for event in events:
             self._publish(event)
-
-    def _catch_up(self) -> int:
-        """Deliver what the log holds past the last delivered seq; how many were delivered."""
-        assert self._read is not None and self._last is not None
-        delivered = 0
-        while True:
-            start = self._last
-            batch = self._read(start, READ_BATCH)
-            if batch and batch[0]["seq"] > start + 1:
-                # Events older than the log keeps (a long outage): subscribers will resync.
-                log.warning(
-                    "Maestro: events %d to %d are no longer kept; live clients skip them",
-                    start + 1,
-                    batch[0]["seq"] - 1,
-                )
-                with self._lock:
-                    self._last = max(self._last, batch[0]["seq"] - 1)
-            before = self._last
-            self._deliver(batch)
-            delivered += self._last - before
-            if len(batch) < READ_BATCH:
-                return delivered
 
     # -- the listener ---------------------------------------------------------------------------
     def _listen(self) -> None:
@@ -169,19 +143,41 @@ class EventFeed:
         """LISTEN, then read what was missed: a commit after the read is notified, one before
         is read."""
         args, kwargs = self._connect_args
-        self._connection = psycopg.connect(*args, **kwargs, autocommit=True)
+        self._connection = psycopg.connect(*args, **kwargs, autocommit=True, row_factory=dict_row)
         self._connection.execute(f"LISTEN {CHANNEL}")
         self._catch_up()
 
     def _wait_for_commits(self) -> None:
-        """Read the log at each notification of a seq not delivered yet, until stopped."""
-        assert self._connection is not None
+        """Read the log when a seq not delivered yet is notified, until stopped."""
+        connection = self._connection
+        assert connection is not None
         while not self._stopping.is_set():
-            for notice in self._connection.notifies(timeout=WAKE_EVERY):
-                if _seq(notice.payload) > (self._last or 0):
-                    self._catch_up()
-                if self._stopping.is_set():
-                    return
+            newest = 0
+            # The generator holds the connection until it ends: it ends after one batch of
+            # notifications, the log is read, and those arriving meanwhile wait in psycopg.
+            for notice in connection.notifies(timeout=WAKE_EVERY, stop_after=1):
+                newest = max(newest, _seq(notice.payload))
+            if newest > (self._last or 0):
+                self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Deliver what the log holds past the last delivered seq."""
+        assert self._connection is not None and self._last is not None
+        while True:
+            start = self._last
+            batch = self._connection.execute(_READ, (start, READ_BATCH)).fetchall()
+            if batch and batch[0]["seq"] > start + 1:
+                # Pruned before this server read them (a long outage): sockets skip them.
+                log.warning(
+                    "Maestro: events %d to %d are no longer kept; live clients skip them",
+                    start + 1,
+                    batch[0]["seq"] - 1,
+                )
+                with self._lock:
+                    self._last = max(self._last, batch[0]["seq"] - 1)
+            self._deliver(batch)
+            if len(batch) < READ_BATCH:
+                return
 
     def _close_connection(self) -> None:
         connection, self._connection = self._connection, None
