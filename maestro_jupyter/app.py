@@ -33,7 +33,8 @@ class Maestro(ExtensionApp):
 
     db_url = Unicode(
         help="SQLAlchemy URL of the store, e.g. postgresql+psycopg://user@host/maestro. "
-        "Default: SQLite file maestro.db in the Maestro home folder."
+        "Servers sharing one PostgreSQL database share one board, and each one's events socket "
+        "carries every server's writes. Default: SQLite file maestro.db in the Maestro home folder."
     ).tag(config=True)
 
     skills_dirs = List(
