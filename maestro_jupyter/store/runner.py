@@ -51,6 +51,7 @@ READ_METHODS = frozenset(
         "export",
         "unmet_dependencies",
         "idempotent_reply",
+        "token_caller",
     }
 )
 

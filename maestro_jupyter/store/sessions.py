@@ -1,7 +1,8 @@
 """Sessions: an agent at work in a terminal, the tasks it works on, and its lifecycle.
 
 Every status change goes through lifecycle.next_status. A session that ends gives back the tasks
-it claimed (and a failed one says why on each of its tasks) in the same transaction.
+it claimed (and a failed one says why on each of its tasks), and its tokens are revoked, in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -257,6 +258,7 @@ class SessionsMixin(StoreBase):
         self, tx: Transaction, session: dict[str, Any], reason: str, actor: str | None
     ) -> None:
         session_id, status = session["id"], session["status"]
+        self._revoke_session_tokens(tx, session_id)
         self._release_claims_of(
             tx, session_id, f"Released: session {session_id} ended ({status}).", session_id, actor
         )
