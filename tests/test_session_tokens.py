@@ -324,3 +324,18 @@ async def test_an_ended_session_of_another_server_is_resumed_there_only(api, spa
     store.end_session(ended["id"], "stopped")
     reply = await api("POST", f"sessions/{ended['id']}/resume")
     assert reply.status == 409 and reply.json["error"] == "session_elsewhere"
+
+
+async def test_tokens_are_not_exported_and_an_import_that_ends_a_session_revokes_its_own(
+    api, spawner, store
+):
+    session = store.create_session([], "shell", status="running", owner_server=spawner.server_id)
+    token = store.issue_session_token(session["id"], "worker", spawner.server_id)
+    export = (await api("GET", "export")).json
+    assert token not in json.dumps(export)
+    assert not [key for item in export["sessions"] for key in item if "token" in key.lower()]
+    (item,) = [item for item in export["sessions"] if item["id"] == session["id"]]
+    item["status"] = "stopped"
+    imported = await api("POST", "import", export, params={"onConflict": "overwrite"})
+    assert imported.status == 200, imported
+    assert (await api("GET", "tasks", headers=bearer(token))).json["error"] == "token_revoked"
