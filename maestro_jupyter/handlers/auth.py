@@ -150,8 +150,10 @@ async def _caller(handler: Any, token: str) -> access.Caller:
         raise StoreUnavailable(
             handler.settings.get("maestro_store_error") or "The Maestro store is not loaded."
         )
-    task_id = handler.path_kwargs.get("task_id")
-    sessions = _target_sessions(handler)
+    # Reads are allowed whatever they are about: only a write's targets need looking at.
+    writes = handler.request.method not in ("GET", "HEAD", "OPTIONS")
+    task_id = handler.path_kwargs.get("task_id") if writes else None
+    sessions = _target_sessions(handler) if writes else ()
     found = await store.token_caller(access.token_hash(token), task_id, sessions)
     if found is None:
         raise Unauthorized("This session token is not known to Maestro.")
@@ -183,7 +185,7 @@ def _target_sessions(handler: Any) -> tuple[str, ...]:
     if handler.path_kwargs.get("session_id"):
         found.append(handler.path_kwargs["session_id"])
     body = handler.request.body or b""
-    if handler.request.method in ("POST", "PATCH", "PUT") and 0 < len(body) <= _TARGET_BODY_BYTES:
+    if 0 < len(body) <= _TARGET_BODY_BYTES:
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError):
