@@ -339,3 +339,19 @@ async def test_tokens_are_not_exported_and_an_import_that_ends_a_session_revokes
     imported = await api("POST", "import", export, params={"onConflict": "overwrite"})
     assert imported.status == 200, imported
     assert (await api("GET", "tasks", headers=bearer(token))).json["error"] == "token_revoked"
+
+
+async def test_a_session_token_request_is_token_authenticated_as_jupyters_token_is(
+    api, records, spawner
+):
+    session, token = await spawned_token(api, records)
+    # No XSRF cookie, and an Origin of another site: as for a script with Jupyter's own token.
+    headers = {**bearer(token), "Origin": "http://elsewhere.example"}
+    reply = await api(
+        "POST",
+        f"sessions/{session['id']}/report",
+        {"kind": "progress", "message": "from a script"},
+        headers=headers,
+    )
+    assert reply.status == 200, reply
+    assert reply.headers.get("Access-Control-Allow-Origin") == "http://elsewhere.example"
