@@ -60,10 +60,10 @@ class SessionIdentityProvider:
         if token is None:
             return await ensure_async(self.jupyter.get_user(handler))
         caller = await _caller(handler, token)
-        handler._token_authenticated = True  # noqa: SLF001 - Jupyter's own mark of a token user
         return SessionUser(caller.session_id, caller=caller)
 
     def is_token_authenticated(self, handler: Any) -> bool:
+        """A session token authenticates as Jupyter's token does (no XSRF cookie needed)."""
         if isinstance(getattr(handler, "_jupyter_current_user", None), SessionUser):
             return True
         return self.jupyter.is_token_authenticated(handler)
