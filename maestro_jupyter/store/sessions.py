@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, tuple_, update
 
+from ..actors import current_actor
 from ..errors import Conflict, NotFound, SessionEnded, ValidationFailed
 from ..lifecycle import is_ended, next_status
 from ..vocabulary import ENDED_SESSION_STATUSES
@@ -132,9 +133,10 @@ class SessionsMixin(StoreBase):
         force: bool = False,
         actor: str | None = None,
     ) -> dict[str, Any]:
-        """A session linked to `task_ids` (which may be empty). Linking claims nothing; with
-        `claim` every task is also claimed for the new session (see claim_task; `force` goes
-        past unmet dependencies and ended holders' claims) and a refusal creates nothing."""
+        """A session linked to `task_ids` (which may be empty), created by the acting user or
+        session (`createdBy`, see actors.py). Linking claims nothing; with `claim` every task is
+        also claimed for the new session (see claim_task; `force` goes past unmet dependencies
+        and ended holders' claims) and a refusal creates nothing."""
         session_id = id or new_id("sess")
         task_ids = list(dict.fromkeys(task_ids))
         with self.transaction() as tx:
@@ -172,6 +174,7 @@ class SessionsMixin(StoreBase):
                     resumed_from=resumed_from,
                     owner_user=owner_user,
                     owner_server=owner_server,
+                    created_by=current_actor(),
                 ),
             )
             for position, task_id in enumerate(task_ids):
