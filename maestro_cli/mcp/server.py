@@ -40,8 +40,10 @@ INSTRUCTIONS = (
 # What a person can do about the errors that are about the set-up rather than the call.
 HINTS = {
     "server_not_found": "set MAESTRO_URL and MAESTRO_TOKEN in this MCP server's environment",
-    "unauthorized": "set MAESTRO_TOKEN in this MCP server's environment to the server's token",
-    "forbidden": "set MAESTRO_TOKEN in this MCP server's environment to the server's token",
+    "unauthorized": "set MAESTRO_TOKEN in this MCP server's environment to the server's token "
+    "or a running session's own",
+    "token_revoked": "this session has ended, so its token no longer works",
+    "foreign_token": "point MAESTRO_URL at the server that runs this session",
 }
 
 

@@ -12,8 +12,10 @@ event loop through runner.AsyncStore. `Store` is one class made of one mixin per
     reports.py      what an agent reports, with the changes it implies
     tokens.py       session tokens (hashed), and what the role guard reads with them
     idempotency.py  Idempotency-Key records
+    tokens.py       session tokens (only their hashes), issued at spawn, revoked at the end
     transfer.py     export and import
     wire.py         ids, timestamps, cursors, rows as camelCase dicts
+    feed.py         PostgreSQL: every server's events to the bus, in seq order (LISTEN/NOTIFY)
     schema.py       the tables
 """
 
