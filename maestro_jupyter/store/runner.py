@@ -56,6 +56,7 @@ READ_METHODS = frozenset(
         "export",
         "unmet_dependencies",
         "idempotent_reply",
+        "token_caller",
     }
 )
 
