@@ -122,6 +122,11 @@ class HubUser:
         return f"{self.hub.url}user/{self.name}/"
 
     @property
+    def home(self) -> Path:
+        """The user's home: the server's root folder (home_template)."""
+        return self.root / "home"
+
+    @property
     def env(self) -> dict[str, str]:
         return self.hub.user_envs[self.name]
 
@@ -214,8 +219,8 @@ class Hub:
             "password": self.password,
             "users": list(self.users),
             "admin_token": self.admin_token,
-            # Each user's home is the `home` folder user_env made under the user's root.
-            "home_template": str(self.root / "users" / "{username}" / "home"),
+            # Each user's home (HubUser.home) is the `home` folder user_env made there.
+            "home_template": str(self.user_root("{username}") / "home"),
             "singleuser": str(BIN / "jupyterhub-singleuser"),
             "args": [
                 f"--Maestro.db_url={self.db_url}",

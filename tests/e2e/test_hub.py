@@ -242,10 +242,15 @@ def test_after_the_session_ends_its_token_is_refused(
 
 def test_a_worker_asked_of_b_server_is_b_server_session(users: dict[str, HubUser]) -> None:
     """docs/jupyterhub.md: no spawn is forwarded; a's orchestrator asks b's server itself, with
-    a token b gave (here b's Hub token), and the worker is then b's server's to stop."""
+    a token b gave (here b's Hub token), and the worker is then b's server's to stop. The
+    default project's folder is a's home, so the spawn names a folder on b's server."""
     a, b = users["a"], users["b"]
     task = a.api("POST", "tasks", {"title": "Build on b's node"})
-    worker = b.api("POST", "sessions/spawn", {"taskIds": [task["id"]], "agent": "reporter"})
+    worker = b.api(
+        "POST",
+        "sessions/spawn",
+        {"taskIds": [task["id"]], "agent": "reporter", "cwd": str(b.home)},
+    )
     assert worker["owner"]["user"] == "b"
     assert a.api("GET", f"sessions/{worker['id']}")["owner"] == worker["owner"]
 
