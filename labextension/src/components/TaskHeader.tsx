@@ -1,11 +1,32 @@
 /**
- * A task's first lines: priority, title (description on hover), "waiting" while dependencies
- * hold it back, subtasks done, why blocked.
+ * A task's first lines: priority, title (description and who made it on hover), "waiting"
+ * while dependencies hold it back, subtasks done, why blocked.
  */
 
 import * as React from 'react';
 
 import { ITaskEntry } from '../model/boardState';
+import { ITask } from '../types';
+
+/**
+ * "made by a, changed by b" (a user's name or a session id, as the server records actors);
+ * empty when the server records none.
+ */
+export function authorsText(task: ITask): string {
+  const made = task.createdBy ? `made by ${task.createdBy}` : '';
+  const changed =
+    task.updatedBy && task.updatedBy !== task.createdBy
+      ? `changed by ${task.updatedBy}`
+      : '';
+  return [made, changed].filter(Boolean).join(', ');
+}
+
+/** The title's tooltip: the description, then who made and changed the task. */
+export function taskTooltip(task: ITask, withTitle: boolean): string {
+  return [withTitle ? task.title : '', task.description, authorsText(task)]
+    .filter(Boolean)
+    .join('\n\n');
+}
 
 export function TaskHeader(props: {
   entry: ITaskEntry;
@@ -19,7 +40,7 @@ export function TaskHeader(props: {
         <span className={`maestro-Badge maestro-priority-${task.priority}`}>
           {task.priority}
         </span>
-        <span className="maestro-TaskTitle" title={task.description}>
+        <span className="maestro-TaskTitle" title={taskTooltip(task, false)}>
           {task.title}
         </span>
         {props.waiting && (
