@@ -5,18 +5,21 @@
 
 import * as React from 'react';
 
+import { serverIdentity } from '../identity';
 import { ITaskEntry } from '../model/boardState';
 import { ITask } from '../types';
 
-/**
- * "made by a, changed by b" (a user's name or a session id, as the server records actors);
- * empty when the server records none.
- */
+/** An actor as the server records it (a user's name or a session id), "you" for this window. */
+function actorText(actor: string): string {
+  return actor === serverIdentity.you?.name ? 'you' : actor;
+}
+
+/** "made by a, changed by b"; empty when the server records no actors. */
 export function authorsText(task: ITask): string {
-  const made = task.createdBy ? `made by ${task.createdBy}` : '';
+  const made = task.createdBy ? `made by ${actorText(task.createdBy)}` : '';
   const changed =
     task.updatedBy && task.updatedBy !== task.createdBy
-      ? `changed by ${task.updatedBy}`
+      ? `changed by ${actorText(task.updatedBy)}`
       : '';
   return [made, changed].filter(Boolean).join(', ');
 }
