@@ -23,8 +23,8 @@ import { sessionLabel } from '../attention/notifier';
 import { serverIdentity } from '../identity';
 import { BoardModel } from '../model/boardModel';
 import { isEnded } from '../model/boardState';
-import { IMaestroBoardModel } from '../tokens';
 import { notifyError } from '../request';
+import { IMaestroBoardModel } from '../tokens';
 import { ISession, ITask } from '../types';
 import { ACTIVE_SESSION_STATUSES } from '../vocabulary';
 
