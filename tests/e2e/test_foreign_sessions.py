@@ -164,8 +164,16 @@ def test_resume_from_the_row_and_from_the_palette_behave_the_same(
 
     session_row(lab, by_row).get_by_role("button", name="Resume").click()
     from_row = eventually(lambda: resumed_from(first, by_row["id"]))
+    # Its tab comes forward and its terminal takes the keyboard; the palette, a modal, would
+    # close if that happened while it is open.
+    eventually(lambda: current_session(lab) == from_row["id"])
+    eventually(
+        lambda: lab.page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.node.contains(document.activeElement)"
+        )
+    )
 
-    # Not by its shortcut: the resumed session's terminal has the keyboard now.
+    # Not by its shortcut: the resumed session's terminal has the keyboard.
     lab.page.evaluate(
         "() => window.jupyterapp.commands.execute('apputils:activate-command-palette')"
     )
