@@ -12,6 +12,9 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from .. import actors
+from .auth import SessionAuthMixin
+from .base import write_json_error
 from .routing import API_PREFIX
 
 REPLAY_BATCH = 5_000
@@ -31,7 +34,9 @@ class _LastEncoded:
         return cls.text
 
 
-class EventsSocket(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSocketHandler):
+class EventsSocket(
+    SessionAuthMixin, ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSocketHandler
+):
     auth_resource = "maestro"
     _since = 0
     _unsubscribe = None
@@ -47,6 +52,7 @@ class EventsSocket(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSoc
         if self.settings.get("maestro_store") is None:
             raise web.HTTPError(503, "the Maestro store is unavailable")
         self._since = int(since)
+        actors.act_as(self.actor_name())
         await WebSocketHandler.get(self, *args, **kwargs)
 
     async def open(self, *args: Any, **kwargs: Any) -> None:
@@ -92,6 +98,10 @@ class EventsSocket(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSoc
             self.write_message(text)
         except WebSocketClosedError:
             self._stop()
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        # Refused before the upgrade (a revoked or foreign session token): JSON as on REST.
+        write_json_error(self, status_code, kwargs.get("exc_info", (None, None, None))[1])
 
     def on_message(self, message: str | bytes) -> None:
         try:

@@ -48,7 +48,7 @@ from .agents import Agent, AgentCatalogue, substitute
 from .claims import check_claimable, claim
 from .hooks import claude_settings_arguments, codex_notify_arguments
 from .keyboard import check_text, keyboard
-from .owner import owner_user, server_id
+from .owner import ensure_here, owner_user, server_id
 from .processes import ProcessRecord, signal_processes
 from .recovery import settle
 from .status import Ending, end_session, exited, move_session, now
@@ -274,10 +274,12 @@ class Spawner(LoggingConfigurable):
         agent's `resume` argv). Returns it `running`.
 
         409 when the session still runs, its agent cannot resume, it has no agent session id,
-        or its folder is gone; 404 unknown session.
+        or its folder is gone; `session_elsewhere` when another server ran it; 404 unknown
+        session.
         """
         manager = self._manager()
         old = await self.store.get_session(session_id)
+        ensure_here(old, self.server_id, "resume")
         if not is_ended(old["status"]):
             raise Conflict(
                 f"Session {session_id} is still {old['status']}: stop it before resuming it.",
@@ -406,7 +408,10 @@ class Spawner(LoggingConfigurable):
             tasks = await self.store.get_tasks(session["taskIds"], include_subtasks=True)
             if launch.isolation is not None:
                 made, session = await self._worktree(session, tasks, launch.isolation)
-            started = await self._open(manager, session, tasks, skills, agent, launch)
+            token = await self.store.issue_session_token(
+                session_id, session["role"], self.server_id
+            )
+            started = await self._open(manager, session, tasks, skills, agent, launch, token)
             running = await move_session(
                 self.store,
                 session_id,
@@ -470,8 +475,10 @@ class Spawner(LoggingConfigurable):
         skills: list[skill_registry.Skill],
         agent: Agent,
         launch: Launch,
+        token: str,
     ) -> Watched:
-        """Write the session folder and start the agent's terminal."""
+        """Write the session folder and start the agent's terminal, whose MAESTRO_TOKEN is the
+        session's own token (not the server's): its CLI, MCP server and hooks all read it."""
         session_id = session["id"]
         folder = self._folder(session_id)
         timelines = await asyncio.gather(*(self.store.get_timeline(task["id"]) for task in tasks))
@@ -483,6 +490,7 @@ class Spawner(LoggingConfigurable):
             **server_env,
             **path_env(),
             **agent.env,
+            "MAESTRO_TOKEN": token,
             "MAESTRO_SESSION_ID": session_id,
             "MAESTRO_TASK_IDS": ",".join(session["taskIds"]),
             "MAESTRO_PROJECT_ID": session["projectId"],
@@ -593,10 +601,12 @@ class Spawner(LoggingConfigurable):
         for input (`needs_input`) is `running` again. Returns the session.
 
         422 for control characters other than newline and tab; 404 unknown session; 409
-        `session_ended` for an ended one, `conflict` when it has no terminal on this server.
+        `session_ended` for an ended one, `session_elsewhere` for one another server runs,
+        `conflict` when it has no terminal on this server.
         """
         check_text(text)
         session = await self.store.get_session(session_id)
+        ensure_here(session, self.server_id, "type into")
         if is_ended(session["status"]):
             raise SessionEnded(
                 f"Session {session_id} has ended ({session['status']}); it takes no input.",
@@ -621,9 +631,12 @@ class Spawner(LoggingConfigurable):
         """End the session's terminal (the agent, its children, the shell); mark it `stopped`.
 
         A session that already ended keeps its status (completed or failed); its terminal, by
-        then a plain shell, is closed all the same.
+        then a plain shell, is closed all the same. A live session of another server: 409
+        `session_elsewhere` (that server has its terminal).
         """
         session = await self.store.get_session(session_id)
+        if not is_ended(session["status"]):
+            ensure_here(session, self.server_id, "stop")
         watched = self.watcher.get(session_id)
         if watched is not None:
             await self.watcher.check(watched)  # the agent may have exited just before the stop
