@@ -118,6 +118,11 @@ def test_another_servers_session_is_listed_with_its_owner_and_never_opens(
     assert row.get_attribute("title") == f"runs on {owner['user']}'s server ({owner['id']})"
     assert row.locator(".maestro-Badge").inner_text().startswith("running")
     assert row.locator("button").count() == 0  # no Open, Stop, Send…, Review or Resume
+    # Who made the task is in its title's tooltip: the same user on both servers, so "you".
+    task = first.api("GET", f"tasks/{foreign['taskIds'][0]}")
+    assert task["createdBy"] == first.api("GET", "status")["you"]["name"]
+    title = lab.task_card(task["title"]).locator(".maestro-TaskTitle")
+    assert "made by you" in (title.get_attribute("title") or "")
 
     # An own session spawned afterwards opens its tab: the stream was handled past the other's.
     own = spawn(first, "Write the release notes")
