@@ -136,7 +136,6 @@ export const SessionRow = React.memo(function SessionRow(props: {
       className={`maestro-Session${foreign ? ' maestro-mod-foreign' : ''}`}
       data-session-id={session.id}
       data-status={session.status}
-      data-owner={session.owner?.user ?? undefined}
       title={foreign ? identity.ownerCaption(session) : undefined}
     >
       <div className="maestro-SessionLine">
