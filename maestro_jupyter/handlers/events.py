@@ -13,6 +13,7 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from .. import actors
+from ..errors import MaestroError
 from .auth import SessionAuthMixin
 from .base import write_json_error
 from .routing import API_PREFIX
@@ -56,6 +57,16 @@ class EventsSocket(
         await WebSocketHandler.get(self, *args, **kwargs)
 
     async def open(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            await self._replay()
+        except MaestroError as exc:
+            # The database went away between the upgrade and the replay: say so in the socket's
+            # own JSON and close; the client reconnects with its `since` and loses nothing.
+            self._send({"type": "error", "error": exc.code, "message": exc.message})
+            self._stop()
+            self.close(1011, exc.code)
+
+    async def _replay(self) -> None:
         store = self.settings["maestro_store"]
         # Subscribe first and hold what arrives while the replay is read off the loop: an event
         # is either committed before the replay's read (so in it) or published after the

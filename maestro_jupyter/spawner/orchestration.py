@@ -714,7 +714,7 @@ class Spawner(LoggingConfigurable):
                 )
             ending = exited(record.code) if record and not record.hangup else Ending("stopped")
             try:
-                await end_session(self.store, watched.session_id, ending)
+                await end_session(self.store, watched.session_id, ending, watched.session_id)
             except MaestroError:
                 self.log.exception(
                     "Maestro session %s: could not record it %s", watched.session_id, ending.status
