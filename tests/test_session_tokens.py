@@ -135,6 +135,16 @@ async def test_a_spawned_agent_holds_its_own_token_and_only_its_hash_is_stored(
     assert status["server"] == {"id": spawner.server_id, "user": owner_user()}
 
 
+async def test_the_servers_own_hub_tokens_never_reach_the_agent(api, records, monkeypatch):
+    # A JupyterHub single-user server has its Hub token in its environment; terminals inherit it.
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "hub-token-of-the-server")
+    monkeypatch.setenv("JPY_API_TOKEN", "hub-token-of-the-server")
+    session, token = await spawned_token(api, records)
+    env = (await wait_for_record(records, session["id"]))["env"]
+    assert token.startswith("mst_")
+    assert "JUPYTERHUB_API_TOKEN" not in env and "JPY_API_TOKEN" not in env
+
+
 async def test_a_person_is_the_servers_owner_in_status(api, spawner):
     status = (await api("GET", "status")).json
     assert status["you"] == {"kind": "user", "name": owner_user(), "sessionId": None, "role": None}

@@ -60,6 +60,10 @@ class SessionIdentityProvider:
         if token is None:
             return await ensure_async(self.jupyter.get_user(handler))
         caller = await _caller(handler, token)
+        # JupyterHub's single-user server patches its own XSRF check onto JupyterHandler
+        # (HubOAuth.check_xsrf_cookie), which reads this mark rather than asking the identity
+        # provider: without it every POST with a session token is refused there.
+        handler._token_authenticated = True  # noqa: SLF001
         return SessionUser(caller.session_id, caller=caller)
 
     def is_token_authenticated(self, handler: Any) -> bool:

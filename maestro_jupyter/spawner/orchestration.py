@@ -499,6 +499,10 @@ class Spawner(LoggingConfigurable):
             # terminado exports its default size (80x24); let programs ask the pty instead.
             "COLUMNS": None,
             "LINES": None,
+            # Under JupyterHub the server's own Hub token is in its environment and would open
+            # all of Jupyter to the agent: it holds its session token only.
+            "JUPYTERHUB_API_TOKEN": None,
+            "JPY_API_TOKEN": None,
         }
         if session["worktree"]:
             env["MAESTRO_WORKTREE"] = session["worktree"]
