@@ -233,7 +233,7 @@ class Spawner(LoggingConfigurable):
         project = await self._project(request.project_id or default_project)
         if request.parent_session_id:
             await self._parent(request.parent_session_id)
-        cwd = resolve_cwd(request.cwd, self.root_dir, project.get("workingDir"))
+        cwd = resolve_cwd(request.cwd, self.root_dir, self._project_folder(project))
         agent = self.catalogue.resolve(request.agent)
         skills = skill_registry.skills_for_role(
             request.role, request.skills or [], self.skills_dirs
@@ -340,6 +340,17 @@ class Spawner(LoggingConfigurable):
         )
         launch = Launch(agent.resume, to_claim, False, None, rows, cols)
         return await self._start(manager, session, skills, agent, launch, actor)
+
+    def _project_folder(self, project: dict[str, Any]) -> str | None:
+        """Where a spawn for `project` starts when it names no folder. The default project's
+        folder is "the server's root": whichever server made it (several share a database on
+        JupyterHub), a spawn starts at the root of the server that runs it."""
+        folder = project.get("workingDir")
+        if project["id"] == self.store.default_project_id and folder is not None:
+            root = Path(self.root_dir).expanduser().resolve()
+            if not Path(folder).resolve().is_relative_to(root):
+                return None
+        return folder
 
     def _size(self, rows: int | None, cols: int | None) -> tuple[int, int]:
         """The request's size, else the Lab main area's (a connected window reported it), else

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -304,3 +305,15 @@ def _alive(pid: int) -> bool:
         return False
     except IndexError:
         return os.path.exists(f"/proc/{pid}")
+
+
+async def test_the_default_project_starts_at_the_root_of_the_server_that_spawns(
+    api, jp_serverapp, records, spawner, tmp_path
+):
+    # Another server (a teammate's, on a shared database) made the default project at its root.
+    store = jp_serverapp.web_app.settings["maestro_store"].sync
+    store.update_project(store.default_project_id, {"working_dir": str(tmp_path / "elsewhere")})
+    task = await make_task(api)
+    reply = await spawn(api, {"taskIds": [task["id"]]})
+    assert reply.status == 201, reply
+    assert reply.json["cwd"] == str(Path(jp_serverapp.root_dir).resolve())
