@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test install system-deps bench lint clean
+.PHONY: lab test install system-deps hub-proxy bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,17 @@ system-deps:
 	@command -v chromium >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 	  || { apt-get update && apt-get install -y --no-install-recommends chromium postgresql; }
 
+# JupyterHub's proxy for the Hub test (tests/e2e/test_hub.py), from npm into this checkout.
+HUB_PROXY := build/hub/node_modules/.bin/configurable-http-proxy
+
+hub-proxy: $(HUB_PROXY)
+
+$(HUB_PROXY):
+	npm install --prefix build/hub --no-audit --no-fund configurable-http-proxy
+
 # The browser tests run in their own pytest process, after the rest: a browser that hangs must
 # not leave an event loop behind for the server tests.
-test: install system-deps
+test: install system-deps hub-proxy
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not e2e" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -p no:cacheprovider -m e2e tests/e2e $(PYTEST_ARGS)
 

@@ -70,6 +70,14 @@ def _fanout(quick: bool) -> str:
     return bench_fanout.main(writes=5 if quick else 20)
 
 
+def _crossserver(quick: bool) -> str:
+    from . import bench_crossserver
+
+    printed = io.StringIO()  # main() prints its report; it is printed again below
+    with contextlib.redirect_stdout(printed):
+        return bench_crossserver.main(["--writes", "50" if quick else "500"])
+
+
 def _soak(quick: bool) -> str:
     from . import soak
 
@@ -91,6 +99,7 @@ BENCHMARKS: dict[str, Callable[[bool], str | None]] = {
     "offloop": _printed_by("bench_offloop"),
     "activity": _printed_by("bench_activity"),
     "lab": _printed_by("bench_lab"),
+    "crossserver": _crossserver,
 }
 
 

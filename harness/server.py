@@ -159,6 +159,15 @@ class ServerProcess:
             data = response.read()
         return json.loads(data) if data else None
 
+    async def events_socket(self, since: int = 0) -> Any:
+        """Maestro's events WebSocket from `since` (tornado's WebSocketClientConnection)."""
+        from tornado.httpclient import HTTPRequest
+        from tornado.websocket import websocket_connect
+
+        url = "ws" + self.url[len("http") :] + f"maestro/api/events?since={since}"
+        headers = {"Authorization": f"token {self.token}"}
+        return await websocket_connect(HTTPRequest(url, headers=headers))
+
     def cli_env(self, **extra: str) -> dict[str, str]:
         """Environment for a `maestro` run against this server (its own MAESTRO_HOME, no colour)."""
         env = {key: value for key, value in self.env.items() if not key.startswith("MAESTRO_")}

@@ -106,6 +106,9 @@ HINTS = {
     "or run 'maestro config set url URL'",
     "unauthorized": TOKEN_HINT,
     "forbidden": TOKEN_HINT,
+    "token_revoked": "a session's token ends with it; resume the session for a new one",
+    "foreign_token": "a session's token works on the server that runs it only (its MAESTRO_URL)",
+    "session_elsewhere": "ask on the server that runs it (maestro --server URL, or its user's Lab)",
     "store_busy": "it was still busy after the retries (store_busy)",
 }
 
@@ -146,7 +149,9 @@ def _message(error: MaestroError) -> str:
         unsaid = [problem for problem in unsaid if problem not in message]
         if unsaid:
             message = f"{message} ({'; '.join(unsaid)})"
-    hint = HINTS.get(error.code)
+    # A session token's role refusal says what the role may do; another token would not help.
+    refused_role = isinstance(error.details, dict) and "role" in error.details
+    hint = None if refused_role else HINTS.get(error.code)
     return f"{message.rstrip('. ')}; {hint}" if hint else message
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Dict, Float, Integer, List, Type, Unicode, default
 
 from . import paths
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from .store.feed import EventFeed
 
 
 class Maestro(ExtensionApp):
@@ -28,7 +33,8 @@ class Maestro(ExtensionApp):
 
     db_url = Unicode(
         help="SQLAlchemy URL of the store, e.g. postgresql+psycopg://user@host/maestro. "
-        "Default: SQLite file maestro.db in the Maestro home folder."
+        "Servers sharing one PostgreSQL database share one board, and each one's events socket "
+        "carries every server's writes. Default: SQLite file maestro.db in the Maestro home folder."
     ).tag(config=True)
 
     skills_dirs = List(
@@ -102,6 +108,7 @@ class Maestro(ExtensionApp):
 
         bus = EventBus()
         windows = LabWindows()
+        loop = self.serverapp.io_loop.asyncio_loop
         self.settings.update(
             {
                 "maestro_store": None,
@@ -112,12 +119,17 @@ class Maestro(ExtensionApp):
         )
         try:
             paths.ensure_private_dir(Path(self.home))
+            feed = _feed_for(self.db_url, loop, bus.publish)
             store = self.store_class(
                 self.db_url,
-                on_commit=loop_publisher(self.serverapp.io_loop.asyncio_loop, bus.publish),
+                on_commit=feed.on_commit if feed else loop_publisher(loop, bus.publish),
                 root_dir=self.serverapp.root_dir,
                 event_retention=self.event_retention,
             )
+            if feed is not None:
+                # Other servers on the same database: their events reach this server's bus too.
+                feed.start(store)
+                self.settings["maestro_feed"] = feed
         except Exception as exc:  # noqa: BLE001 - any failure: the routes say why, Jupyter runs
             reason = _store_failure(exc, self.db_url)
             self.settings["maestro_store_error"] = reason
@@ -157,6 +169,9 @@ class Maestro(ExtensionApp):
         spawner = self.settings.get("maestro_spawner")
         if spawner is not None:
             await spawner.shutdown()
+        feed = self.settings.get("maestro_feed")
+        if feed is not None:
+            await asyncio.to_thread(feed.stop)
         store = self.settings.get("maestro_store")
         if store is not None:
             store.close()
@@ -165,6 +180,20 @@ class Maestro(ExtensionApp):
         from .handlers import route_table
 
         self.handlers.extend(route_table())
+
+
+def _feed_for(
+    db_url: str, loop: asyncio.AbstractEventLoop, publish: Callable[[dict[str, Any]], None]
+) -> EventFeed | None:
+    """The cross-server event feed for a PostgreSQL store; None for SQLite, where this server's
+    own commits are all there is to publish."""
+    from sqlalchemy.engine import make_url
+
+    if make_url(db_url).get_backend_name() != "postgresql":
+        return None
+    from .store.feed import EventFeed
+
+    return EventFeed(loop, publish)
 
 
 def _store_failure(exc: Exception, db_url: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .actors import acting_as
 from .lifecycle import is_ended
 
 
@@ -40,7 +41,15 @@ DEFAULT_NEEDS_INPUT_MESSAGE = "The agent is waiting for you."
 async def apply_hook(
     store: Any, session_id: str, agent: str, event: str, message: str | None = None
 ) -> dict[str, Any]:
-    """Apply one hook event to a session; `{"session", "applied"}`."""
+    """Apply one hook event to a session; `{"session", "applied"}`. A hook is the agent's own
+    signal, so its writes are the session's, whichever token carried it."""
+    with acting_as(session_id):
+        return await _apply_hook(store, session_id, agent, event, message)
+
+
+async def _apply_hook(
+    store: Any, session_id: str, agent: str, event: str, message: str | None
+) -> dict[str, Any]:
     session = await store.get_session(session_id)
     effect = EFFECTS.get((agent, event))
     if effect is None or is_ended(session["status"]):

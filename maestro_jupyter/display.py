@@ -51,6 +51,17 @@ def code(text: str, size: str | None = None) -> str:
     return f"<code{style}>{html.escape(text)}</code>"
 
 
+def made_by(created_by: str | None, updated_by: str | None) -> str:
+    """Who made a row and who changed it last (user names or session ids): `by ada`,
+    `by ada, last changed by bob`; "" when neither is known (rows older than actors)."""
+    parts = []
+    if created_by:
+        parts.append(f"by {html.escape(created_by)}")
+    if updated_by and updated_by != created_by:
+        parts.append(f"last changed by {html.escape(updated_by)}")
+    return ", ".join(parts)
+
+
 def dot(color: str) -> str:
     """A coloured dot, e.g. for a connection's state."""
     return f"<span style='color:{color}'>&#9679;</span>"

@@ -60,9 +60,21 @@ class Unauthorized(MaestroError):
     code = "unauthorized"
 
 
+class TokenRevoked(Unauthorized):
+    """A session token whose session has ended."""
+
+    code = "token_revoked"
+
+
 class Forbidden(MaestroError):
     status = 403
     code = "forbidden"
+
+
+class ForeignToken(Forbidden):
+    """A session token of a session that another server runs."""
+
+    code = "foreign_token"
 
 
 class NotFound(MaestroError):
@@ -85,6 +97,13 @@ class DependenciesUnmet(Conflict):
     """The task waits on tasks not yet completed (`details.dependencies`)."""
 
     code = "dependencies_unmet"
+
+
+class SessionElsewhere(Conflict):
+    """The session runs on another server: only that server can stop, type into, resume or
+    review it."""
+
+    code = "session_elsewhere"
 
 
 class SessionEnded(Conflict):

@@ -490,6 +490,22 @@ class Counts(WireModel):
     sessions: dict[str, int]
 
 
+class ServerIdentity(WireModel):
+    """This server: its id (the `owner.server` of the sessions it runs) and its user."""
+
+    id: str
+    user: str
+
+
+class Caller(WireModel):
+    """Who asked: a person (`user`) or a session by its token (`session`, with its role)."""
+
+    kind: Literal["user", "session"]
+    name: str
+    session_id: str | None = None
+    role: str | None = None
+
+
 class Status(WireModel):
     version: str
     schema_version: int
@@ -498,6 +514,8 @@ class Status(WireModel):
     last_seq: int
     agents: list[str]
     default_agent: str
+    server: ServerIdentity
+    you: Caller
 
 
 class Export(WireModel):

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from .client import MaestroClient, find_server, kernel_server
 from .client.config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from .client.waits import wait_for_sessions
-from .display import code, priority_badge, status_badge
+from .display import code, made_by, priority_badge, status_badge
 from .errors import (
     BadRequest,
     Claimed,
@@ -264,7 +264,8 @@ class Project(Resource):
 
 class Task(Resource):
     columns = (
-        "id", "title", "status", "priority", "subtasks_done", "claimed_by", "parent_id", "labels"
+        "id", "title", "status", "priority", "subtasks_done", "claimed_by", "parent_id", "labels",
+        "updated_by",
     )  # fmt: skip
 
     def __init__(self, maestro: Maestro, data: Mapping[str, Any]) -> None:
@@ -272,7 +273,12 @@ class Task(Resource):
         self._subtasks: Subtasks | None = None
 
     def __repr__(self) -> str:
-        return f"<Task {self.id} {self.status} {self.priority} {self.title!r}>"
+        made = "".join(
+            f" {name}={self._data[key]}"
+            for name, key in (("created_by", "createdBy"), ("updated_by", "updatedBy"))
+            if self._data.get(key)
+        )
+        return f"<Task {self.id} {self.status} {self.priority} {self.title!r}{made}>"
 
     def _set(self, data: Mapping[str, Any]) -> None:
         super()._set(data)
@@ -359,6 +365,9 @@ class Task(Resource):
             parts.append(f"subtasks {self.subtasks_done}" + self.subtasks._repr_html_())
         if self._data.get("sessionIds"):
             parts.append("sessions: " + ", ".join(code(s) for s in self.session_ids))
+        made = made_by(self._data.get("createdBy"), self._data.get("updatedBy"))
+        if made:
+            parts.append(f"<small>{made}</small>")
         return "<div style='line-height:1.5'>" + "<br>".join(parts) + "</div>"
 
 
@@ -407,22 +416,31 @@ class Session(Resource):
         status = status_badge(self.status)
         tasks = ", ".join(code(t) for t in self.task_ids) or "none yet"
         exit_code = "" if self.exit_code is None else f" exit code {self.exit_code}"
+        owner = self._data.get("owner") or {}
+        runs = f" on {html.escape(owner['user'])}'s server" if owner.get("user") else ""
+        made = made_by(self._data.get("createdBy"), None)
         return (
             f"<b>{html.escape(self.name)}</b> {status} {code(self.id)} agent "
-            f"{code(self.agent)} ({html.escape(self.role)}){exit_code}<br>tasks: {tasks}"
+            f"{code(self.agent)} ({html.escape(self.role)}){exit_code}{runs}<br>tasks: {tasks}"
+            + (f"<br><small>{made}</small>" if made else "")
         )
 
 
 class TimelineEntry(Resource):
     columns = ("at", "task_id", "actor", "kind", "message")
 
+    @property
+    def who(self) -> str:
+        """Who wrote it: its actor (a user name or a session id), else its session, else ""."""
+        return self._data.get("actor") or self._data.get("sessionId") or ""
+
     def __repr__(self) -> str:
-        return f"<TimelineEntry {self.at} {self.kind}: {self.message!r}>"
+        who = f" {self.who}" if self.who else ""
+        return f"<TimelineEntry {self.at}{who} {self.kind}: {self.message!r}>"
 
     def _repr_html_(self) -> str:
-        who = html.escape(self._data.get("actor") or self._data.get("sessionId") or "")
         return (
-            f"{html.escape(self.at)} {who} <b>{html.escape(self.kind)}</b> "
+            f"{html.escape(self.at)} {html.escape(self.who)} <b>{html.escape(self.kind)}</b> "
             f"{html.escape(self.message)}"
         )
 

@@ -11,10 +11,17 @@ from typing import Any
 
 from . import git
 from .errors import Conflict, MergeConflict, NotFound, ValidationFailed
+from .spawner.owner import ensure_here
 
 
-async def _worktree_session(store: Any, session_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+async def _worktree_session(
+    store: Any, session_id: str, server: str | None = None, doing: str = "review"
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The session and its project; with `server`, 409 unless that server owns the session
+    (its worktree is on that server's disk)."""
     session = await store.get_session(session_id)
+    if server is not None:
+        ensure_here(session, server, doing)
     if session["isolation"] != "worktree" or not session["branch"]:
         raise Conflict(
             f"Session {session_id} has no worktree of its own (isolation: "
@@ -63,12 +70,13 @@ async def session_diff(store: Any, session_id: str, *, stat: bool = False) -> di
 
 
 async def merge_session(
-    store: Any, session_id: str, *, strategy: str, actor: str | None = None
+    store: Any, session_id: str, *, server: str, strategy: str, actor: str | None = None
 ) -> dict[str, Any]:
     """Commit what the worktree holds, merge its branch into the base branch in a clean main
     tree, then remove the worktree and branch. A conflict changes nothing, answers 409 naming the
-    files, and says on the session's tasks that the branch must be rebased."""
-    session, project = await _worktree_session(store, session_id)
+    files, and says on the session's tasks that the branch must be rebased. Only the server that
+    ran the session (`server` must be its owner) merges it."""
+    session, project = await _worktree_session(store, session_id, server, "merge")
     base = await base_branch(project)
     tasks = await store.get_tasks(session["taskIds"], include_subtasks=False)
     titles = "; ".join(task["title"] for task in tasks) or "no task"
@@ -107,9 +115,11 @@ async def merge_session(
     return {**merged, "session": session}
 
 
-async def discard_session(store: Any, session_id: str, *, actor: str | None = None) -> dict:
-    """Remove the session's worktree and branch, whatever they hold."""
-    session, project = await _worktree_session(store, session_id)
+async def discard_session(
+    store: Any, session_id: str, *, server: str, actor: str | None = None
+) -> dict:
+    """Remove the session's worktree and branch, whatever they hold (on its owner's server)."""
+    session, project = await _worktree_session(store, session_id, server, "discard")
     await git.discard(project["workingDir"], session["worktree"], session["branch"])
     session = await store.update_session(session_id, worktree=None)
     for task_id in session["taskIds"]:

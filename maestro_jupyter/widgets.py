@@ -29,6 +29,7 @@ from .display import (
     STATUS_COLORS,
     code,
     dot,
+    made_by,
     priority_badge,
     progress_bar,
     status_badge,
@@ -303,6 +304,9 @@ class TaskCard(widgets.VBox):
             f"<b>{html.escape(task['title'])}</b>",
             f"{priority_badge(priority)} {code(task['id'], size='0.8em')}",
         ]
+        made = made_by(task.get("createdBy"), task.get("updatedBy"))
+        if made:
+            lines[-1] += f" <small style='color:{GREY}'>{made}</small>"
         if task.get("status") == "blocked" and task.get("blockedReason"):
             lines.append(f"<i>blocked: {html.escape(task['blockedReason'])}</i>")
         subtasks = task.get("subtasks") or []
@@ -519,7 +523,9 @@ class TaskBoard(LiveView):
         """The latest report on a task shows on its card (a status change shows as its column)."""
         task_id = entry.get("taskId", "")
         if task_id in self.tasks and entry.get("kind") != "status":
-            self.notes[task_id] = f"{entry.get('kind')}: {entry.get('message')}"
+            who = entry.get("actor") or entry.get("sessionId")
+            said = f"{entry.get('kind')} ({who})" if who else entry.get("kind")
+            self.notes[task_id] = f"{said}: {entry.get('message')}"
             self._draw({task_id})
 
     def _put_task(self, data: Mapping[str, Any]) -> None:
@@ -691,13 +697,14 @@ class SessionMonitor(LiveView):
                 html.escape(session.get("agent") or ""),
                 html.escape(session.get("role") or ""),
                 ", ".join(code(t) for t in session.get("taskIds", [])),
+                html.escape((session.get("owner") or {}).get("user") or ""),
                 html.escape(session.get("startedAt") or ""),
                 code(session["id"]),
             ]
             rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
         head = "".join(
             f"<th style='text-align:left'>{name}</th>"
-            for name in ("Session", "Status", "Agent", "Role", "Tasks", "Started", "Id")
+            for name in ("Session", "Status", "Agent", "Role", "Tasks", "Owner", "Started", "Id")
         )
         body = "".join(rows)
         self.table.value = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from maestro_jupyter.store import migrations
+
 pytestmark = pytest.mark.timeout(120)
 
 
@@ -11,7 +13,7 @@ async def test_status_reports_version_store_and_counts(api):
     reply = await api("GET", "status")
     assert reply.status == 200
     assert reply.json["store"]["dialect"] == "sqlite"
-    assert reply.json["schemaVersion"] == 3
+    assert reply.json["schemaVersion"] == int(migrations.head())
     assert reply.json["counts"]["projects"] == 1
     assert reply.json["defaultAgent"] in reply.json["agents"]
     await api("POST", "tasks", {"title": "one", "status": "blocked"})

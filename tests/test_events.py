@@ -108,3 +108,27 @@ async def test_project_and_session_writes_emit_their_events(api, jp_ws_fetch, st
         "project:deleted",
     ]
     ws.close()
+
+
+async def test_a_store_lost_as_the_socket_opens_is_a_json_error_and_a_close(
+    jp_serverapp, jp_ws_fetch
+):
+    from maestro_jupyter.errors import StoreUnavailable
+
+    async_store = jp_serverapp.web_app.settings["maestro_store"]
+
+    def unavailable() -> int:
+        raise StoreUnavailable("The Maestro database cannot be used: it went away.")
+
+    async_store._methods.pop("first_seq", None)
+    async_store.sync.first_seq = unavailable
+    ws = await jp_ws_fetch("maestro", "api", "events")
+    message = await receive(ws)
+    assert message["type"] == "error" and message["error"] == "store_unavailable"
+    assert await asyncio.wait_for(ws.read_message(), 10) is None  # closed by the server
+    assert ws.close_code == 1011
+
+    del async_store.sync.first_seq  # the store is back: a new socket replays as usual
+    async_store._methods.pop("first_seq", None)
+    again = await jp_ws_fetch("maestro", "api", "events")
+    assert (await receive(again))["seq"] == 1

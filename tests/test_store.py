@@ -21,7 +21,7 @@ from maestro_jupyter.errors import (
     StoreUnavailable,
     ValidationFailed,
 )
-from maestro_jupyter.store import Store
+from maestro_jupyter.store import Store, migrations
 
 
 @pytest.fixture
@@ -284,7 +284,7 @@ def test_export_and_import_round_trip(store, tmp_path):
     session = store.create_session([child["id"]], agent="shell", owner_user="ada")
     store.add_timeline(child["id"], "progress", "note", session["id"])
     exported = store.export()
-    assert exported["schemaVersion"] == 3
+    assert exported["schemaVersion"] == int(migrations.head())
     other = Store(f"sqlite:///{tmp_path}/other.db")
     result = other.import_data(exported)
     assert result["created"]["tasks"] == 2 and result["created"]["sessions"] == 1

@@ -56,6 +56,9 @@ export interface ITask {
   updatedAt: string;
   startedAt?: string | null;
   completedAt?: string | null;
+  /** Who made the task and who changed it last: a user's name or a session id. */
+  createdBy?: string | null;
+  updatedBy?: string | null;
   version: number;
   /** Present when asked for (`include=subtasks`); the board keeps subtasks apart. */
   subtasks?: ISubtask[];
@@ -84,9 +87,32 @@ export interface ISession {
   resumedFrom?: string | null;
   agentSessionId?: string | null;
   cwd?: string | null;
+  /** The user and server that run the session (null: a session older than owners). */
+  owner?: ISessionOwner | null;
+  createdBy?: string | null;
   createdAt: string;
   endedAt?: string | null;
   version: number;
+}
+
+/** Who runs a session: the Jupyter (or JupyterHub) user and their server's id. */
+export interface ISessionOwner {
+  user: string | null;
+  server: string | null;
+}
+
+/** `GET status`'s `server`: the server this window talks to. */
+export interface IServerIdentity {
+  id: string;
+  user: string;
+}
+
+/** `GET status`'s `you`: who the server takes this window's requests to be. */
+export interface ICaller {
+  kind: 'user' | 'session';
+  name: string;
+  sessionId: string | null;
+  role: string | null;
 }
 
 /** One line of a task's timeline: who (a session, a person) said what, and when. */

@@ -79,6 +79,8 @@ def print_session(session: Mapping[str, Any]) -> None:
                 ("resumed from", session.get("resumedFrom")),
                 ("source", session.get("spawnSource")),
                 ("created", session.get("createdAt")),
+                ("created by", session.get("createdBy")),
+                ("owner", _owner(session)),
                 ("started", session.get("startedAt")),
                 ("ended", session.get("endedAt")),
                 ("exit code", session.get("exitCode")),
@@ -87,6 +89,15 @@ def print_session(session: Mapping[str, Any]) -> None:
             ]
         )
     )
+
+
+def _owner(session: Mapping[str, Any]) -> str | None:
+    """`user on server`: who the session belongs to and the server whose terminal runs it."""
+    owner = session.get("owner") or {}
+    user, server = owner.get("user"), owner.get("server")
+    if user and server:
+        return f"{user} on {server}"
+    return user or server
 
 
 def _activity(session: Mapping[str, Any]) -> str | None:

@@ -80,7 +80,9 @@ def print_task(task: Mapping[str, Any]) -> None:
                 ("claimed by", task.get("claimedBy")),
                 ("claimed", task.get("claimedAt")),
                 ("created", task.get("createdAt")),
+                ("created by", task.get("createdBy")),
                 ("updated", task.get("updatedAt")),
+                ("updated by", task.get("updatedBy")),
                 ("completed", task.get("completedAt")),
                 ("version", task.get("version")),
             ]

@@ -40,8 +40,12 @@ INSTRUCTIONS = (
 # What a person can do about the errors that are about the set-up rather than the call.
 HINTS = {
     "server_not_found": "set MAESTRO_URL and MAESTRO_TOKEN in this MCP server's environment",
-    "unauthorized": "set MAESTRO_TOKEN in this MCP server's environment to the server's token",
-    "forbidden": "set MAESTRO_TOKEN in this MCP server's environment to the server's token",
+    "unauthorized": "set MAESTRO_TOKEN in this MCP server's environment to the server's token "
+    "or a running session's own",
+    "forbidden": "set MAESTRO_TOKEN in this MCP server's environment to the server's token "
+    "or a running session's own",
+    "token_revoked": "this session has ended, so its token no longer works",
+    "foreign_token": "point MAESTRO_URL at the server that runs this session",
 }
 
 
@@ -53,7 +57,8 @@ def tool_error(error: MaestroError) -> types.CallToolResult:
     answer: dict[str, Any] = {"error": error.code, "message": error.message}
     if error.details:
         answer["details"] = error.details
-    if error.code in HINTS:
+    # A role's refusal names the role: the token is right, the call is not the session's to make.
+    if error.code in HINTS and "role" not in error.details:
         answer["hint"] = HINTS[error.code]
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=compact(answer))], is_error=True

@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from tornado import web
 
+from .. import actors
 from ..errors import (
     BadRequest,
     InvalidJSON,
@@ -27,6 +28,7 @@ from ..errors import (
     ValidationFailed,
 )
 from ..models import validation_details
+from .auth import SessionAuthMixin
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -45,8 +47,9 @@ _CODES = {
 }
 
 
-class MaestroHandler(ExtensionHandlerMixin, APIHandler):
-    """Every Maestro REST handler: authorized as the Jupyter resource `maestro`."""
+class MaestroHandler(SessionAuthMixin, ExtensionHandlerMixin, APIHandler):
+    """Every Maestro REST handler: authorized as the Jupyter resource `maestro`, or for a
+    session token by the role guard (see auth.py)."""
 
     auth_resource = "maestro"
     max_body_bytes = MAX_BODY_BYTES
@@ -76,6 +79,7 @@ class MaestroHandler(ExtensionHandlerMixin, APIHandler):
 
     async def prepare(self) -> None:  # type: ignore[override]
         await super().prepare()
+        actors.act_as(self.actor_name())
         if self.requires_store:
             self.store  # noqa: B018 - 503 saying why, before reading anything else
         if len(self.request.body or b"") > self.max_body_bytes:
@@ -135,11 +139,11 @@ class MaestroHandler(ExtensionHandlerMixin, APIHandler):
         return int(value)
 
     def actor(self, session_id: str | None = None) -> str:
-        """Who makes this write: the session it is made from, else the Jupyter user's name."""
-        if session_id:
+        """Who makes this write: the session whose token it carries, else the session it says
+        it is made from, else the person (see `actor_name`)."""
+        if self.caller is None and session_id:
             return session_id
-        user = self.current_user
-        return getattr(user, "username", None) or getattr(user, "name", None) or "user"
+        return self.actor_name()
 
     def idempotency_key(self) -> str | None:
         key = self.request.headers.get("Idempotency-Key")
@@ -211,25 +215,7 @@ class MaestroHandler(ExtensionHandlerMixin, APIHandler):
                 await asyncio.sleep(0.05)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, MaestroError):
-            status_code, body = exc.status, exc.to_json()
-            if exc.retry_after is not None:
-                self.set_header("Retry-After", str(max(1, round(exc.retry_after))))
-        elif isinstance(exc, web.HTTPError):
-            message = (
-                exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
-            )
-            body = {
-                "error": _CODES.get(status_code, "error"),
-                "message": message or self._reason,
-                "details": {},
-            }
-        else:
-            body = {"error": "internal_error", "message": "Internal server error.", "details": {}}
-        self.set_status(status_code)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(body))
+        write_json_error(self, status_code, kwargs.get("exc_info", (None, None, None))[1])
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, MaestroError) and value.status < 500:
@@ -239,6 +225,26 @@ class MaestroHandler(ExtensionHandlerMixin, APIHandler):
             self.log.warning("Maestro %s: %s", value.code, value.message)
             return
         super().log_exception(typ, value, tb)
+
+
+def write_json_error(handler: Any, status_code: int, exc: BaseException | None) -> None:
+    """Answer `exc` as Maestro's JSON error (`{"error", "message", "details"}`)."""
+    if isinstance(exc, MaestroError):
+        status_code, body = exc.status, exc.to_json()
+        if exc.retry_after is not None:
+            handler.set_header("Retry-After", str(max(1, round(exc.retry_after))))
+    elif isinstance(exc, web.HTTPError):
+        message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
+        body = {
+            "error": _CODES.get(status_code, "error"),
+            "message": message or handler._reason,
+            "details": {},
+        }
+    else:
+        body = {"error": "internal_error", "message": "Internal server error.", "details": {}}
+    handler.set_status(status_code)
+    handler.set_header("Content-Type", "application/json")
+    handler.finish(json.dumps(body))
 
 
 @functools.cache

@@ -12,6 +12,10 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from .. import actors
+from ..errors import MaestroError
+from .auth import SessionAuthMixin
+from .base import write_json_error
 from .routing import API_PREFIX
 
 REPLAY_BATCH = 5_000
@@ -31,7 +35,9 @@ class _LastEncoded:
         return cls.text
 
 
-class EventsSocket(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSocketHandler):
+class EventsSocket(
+    SessionAuthMixin, ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSocketHandler
+):
     auth_resource = "maestro"
     _since = 0
     _unsubscribe = None
@@ -47,9 +53,20 @@ class EventsSocket(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSoc
         if self.settings.get("maestro_store") is None:
             raise web.HTTPError(503, "the Maestro store is unavailable")
         self._since = int(since)
+        actors.act_as(self.actor_name())
         await WebSocketHandler.get(self, *args, **kwargs)
 
     async def open(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            await self._replay()
+        except MaestroError as exc:
+            # The database went away between the upgrade and the replay: say so in the socket's
+            # own JSON and close; the client reconnects with its `since` and loses nothing.
+            self._send({"type": "error", "error": exc.code, "message": exc.message})
+            self._stop()
+            self.close(1011, exc.code)
+
+    async def _replay(self) -> None:
         store = self.settings["maestro_store"]
         # Subscribe first and hold what arrives while the replay is read off the loop: an event
         # is either committed before the replay's read (so in it) or published after the
@@ -92,6 +109,10 @@ class EventsSocket(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, WebSoc
             self.write_message(text)
         except WebSocketClosedError:
             self._stop()
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        # Refused before the upgrade (a revoked or foreign session token): JSON as on REST.
+        write_json_error(self, status_code, kwargs.get("exc_info", (None, None, None))[1])
 
     def on_message(self, message: str | bytes) -> None:
         try:

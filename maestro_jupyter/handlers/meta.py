@@ -10,6 +10,7 @@ from tornado import web
 
 from .. import models as m
 from ..errors import NotFound
+from ..spawner.owner import owner_user
 from .base import MaestroHandler
 from .routing import Operation, Route
 
@@ -22,7 +23,22 @@ class StatusHandler(MaestroHandler):
     async def get(self) -> None:
         spawner = self.spawner
         status = await self.store.status()
-        self.reply({**status, "agents": spawner.agent_names, "defaultAgent": spawner.default_agent})
+        caller = self.caller
+        you = {
+            "kind": "user" if caller is None else "session",
+            "name": self.actor_name(),
+            "sessionId": caller and caller.session_id,
+            "role": caller and caller.role,
+        }
+        self.reply(
+            {
+                **status,
+                "agents": spawner.agent_names,
+                "defaultAgent": spawner.default_agent,
+                "server": {"id": spawner.server_id, "user": owner_user()},
+                "you": you,
+            }
+        )
 
 
 class OpenAPIHandler(MaestroHandler):

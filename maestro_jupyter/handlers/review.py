@@ -26,7 +26,11 @@ class MergeHandler(MaestroHandler):
         await self.reply_once(
             f"POST sessions/{session_id}/merge",
             lambda: review.merge_session(
-                self.store, session_id, strategy=body.strategy, actor=self.actor()
+                self.store,
+                session_id,
+                server=self.spawner.server_id,
+                strategy=body.strategy,
+                actor=self.actor(),
             ),
             status=200,
         )
@@ -39,7 +43,9 @@ class DiscardHandler(MaestroHandler):
         self.parse(m.EmptyBody)
         await self.reply_once(
             f"POST sessions/{session_id}/discard",
-            lambda: review.discard_session(self.store, session_id, actor=self.actor()),
+            lambda: review.discard_session(
+                self.store, session_id, server=self.spawner.server_id, actor=self.actor()
+            ),
             status=200,
         )
 

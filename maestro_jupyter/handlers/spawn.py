@@ -15,6 +15,9 @@ class SpawnHandler(MaestroHandler):
     @authorized
     async def post(self) -> None:
         request = self.parse(m.SpawnRequest)
+        if self.caller is not None and request.parent_session_id is None:
+            # An orchestrator's spawn is its child: it may then stop, resume and review it.
+            request.parent_session_id = self.caller.session_id
         await self.reply_once(
             "sessions/spawn", lambda: self.spawner.spawn(request, actor=self.actor())
         )

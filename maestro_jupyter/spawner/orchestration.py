@@ -48,7 +48,7 @@ from .agents import Agent, AgentCatalogue, substitute
 from .claims import check_claimable, claim
 from .hooks import claude_settings_arguments, codex_notify_arguments
 from .keyboard import check_text, keyboard
-from .owner import owner_user, server_id
+from .owner import ensure_here, owner_user, server_id
 from .processes import ProcessRecord, signal_processes
 from .recovery import settle
 from .status import Ending, end_session, exited, move_session, now
@@ -233,7 +233,7 @@ class Spawner(LoggingConfigurable):
         project = await self._project(request.project_id or default_project)
         if request.parent_session_id:
             await self._parent(request.parent_session_id)
-        cwd = resolve_cwd(request.cwd, self.root_dir, project.get("workingDir"))
+        cwd = resolve_cwd(request.cwd, self.root_dir, self._project_folder(project))
         agent = self.catalogue.resolve(request.agent)
         skills = skill_registry.skills_for_role(
             request.role, request.skills or [], self.skills_dirs
@@ -274,10 +274,12 @@ class Spawner(LoggingConfigurable):
         agent's `resume` argv). Returns it `running`.
 
         409 when the session still runs, its agent cannot resume, it has no agent session id,
-        or its folder is gone; 404 unknown session.
+        or its folder is gone; `session_elsewhere` when another server ran it; 404 unknown
+        session.
         """
         manager = self._manager()
         old = await self.store.get_session(session_id)
+        ensure_here(old, self.server_id, "resume")
         if not is_ended(old["status"]):
             raise Conflict(
                 f"Session {session_id} is still {old['status']}: stop it before resuming it.",
@@ -338,6 +340,17 @@ class Spawner(LoggingConfigurable):
         )
         launch = Launch(agent.resume, to_claim, False, None, rows, cols)
         return await self._start(manager, session, skills, agent, launch, actor)
+
+    def _project_folder(self, project: dict[str, Any]) -> str | None:
+        """Where a spawn for `project` starts when it names no folder. The default project's
+        folder is "the server's root": whichever server made it (several share a database on
+        JupyterHub), a spawn starts at the root of the server that runs it."""
+        folder = project.get("workingDir")
+        if project["id"] == self.store.default_project_id and folder is not None:
+            root = Path(self.root_dir).expanduser().resolve()
+            if not Path(folder).resolve().is_relative_to(root):
+                return None
+        return folder
 
     def _size(self, rows: int | None, cols: int | None) -> tuple[int, int]:
         """The request's size, else the Lab main area's (a connected window reported it), else
@@ -406,7 +419,10 @@ class Spawner(LoggingConfigurable):
             tasks = await self.store.get_tasks(session["taskIds"], include_subtasks=True)
             if launch.isolation is not None:
                 made, session = await self._worktree(session, tasks, launch.isolation)
-            started = await self._open(manager, session, tasks, skills, agent, launch)
+            token = await self.store.issue_session_token(
+                session_id, session["role"], self.server_id
+            )
+            started = await self._open(manager, session, tasks, skills, agent, launch, token)
             running = await move_session(
                 self.store,
                 session_id,
@@ -470,8 +486,10 @@ class Spawner(LoggingConfigurable):
         skills: list[skill_registry.Skill],
         agent: Agent,
         launch: Launch,
+        token: str,
     ) -> Watched:
-        """Write the session folder and start the agent's terminal."""
+        """Write the session folder and start the agent's terminal, whose MAESTRO_TOKEN is the
+        session's own token (not the server's): its CLI, MCP server and hooks all read it."""
         session_id = session["id"]
         folder = self._folder(session_id)
         timelines = await asyncio.gather(*(self.store.get_timeline(task["id"]) for task in tasks))
@@ -483,6 +501,7 @@ class Spawner(LoggingConfigurable):
             **server_env,
             **path_env(),
             **agent.env,
+            "MAESTRO_TOKEN": token,
             "MAESTRO_SESSION_ID": session_id,
             "MAESTRO_TASK_IDS": ",".join(session["taskIds"]),
             "MAESTRO_PROJECT_ID": session["projectId"],
@@ -491,6 +510,10 @@ class Spawner(LoggingConfigurable):
             # terminado exports its default size (80x24); let programs ask the pty instead.
             "COLUMNS": None,
             "LINES": None,
+            # Under JupyterHub the server's own Hub token is in its environment and would open
+            # all of Jupyter to the agent: it holds its session token only.
+            "JUPYTERHUB_API_TOKEN": None,
+            "JPY_API_TOKEN": None,
         }
         if session["worktree"]:
             env["MAESTRO_WORKTREE"] = session["worktree"]
@@ -593,10 +616,12 @@ class Spawner(LoggingConfigurable):
         for input (`needs_input`) is `running` again. Returns the session.
 
         422 for control characters other than newline and tab; 404 unknown session; 409
-        `session_ended` for an ended one, `conflict` when it has no terminal on this server.
+        `session_ended` for an ended one, `session_elsewhere` for one another server runs,
+        `conflict` when it has no terminal on this server.
         """
         check_text(text)
         session = await self.store.get_session(session_id)
+        ensure_here(session, self.server_id, "type into")
         if is_ended(session["status"]):
             raise SessionEnded(
                 f"Session {session_id} has ended ({session['status']}); it takes no input.",
@@ -621,9 +646,12 @@ class Spawner(LoggingConfigurable):
         """End the session's terminal (the agent, its children, the shell); mark it `stopped`.
 
         A session that already ended keeps its status (completed or failed); its terminal, by
-        then a plain shell, is closed all the same.
+        then a plain shell, is closed all the same. A live session of another server: 409
+        `session_elsewhere` (that server has its terminal).
         """
         session = await self.store.get_session(session_id)
+        if not is_ended(session["status"]):
+            ensure_here(session, self.server_id, "stop")
         watched = self.watcher.get(session_id)
         if watched is not None:
             await self.watcher.check(watched)  # the agent may have exited just before the stop
@@ -701,7 +729,7 @@ class Spawner(LoggingConfigurable):
                 )
             ending = exited(record.code) if record and not record.hangup else Ending("stopped")
             try:
-                await end_session(self.store, watched.session_id, ending)
+                await end_session(self.store, watched.session_id, ending, watched.session_id)
             except MaestroError:
                 self.log.exception(
                     "Maestro session %s: could not record it %s", watched.session_id, ending.status

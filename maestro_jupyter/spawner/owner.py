@@ -6,6 +6,8 @@ across its restarts and differ between servers that run at the same time:
 - under JupyterHub, the host and the server's prefix (`/user/<name>/<server>/`, unique on the
   hub; the hub's spawners may choose a new port at each start);
 - otherwise the host, the port and the base URL (two servers on one host never share a port).
+
+Only the owner acts on a live session's terminal, folder and worktree (`ensure_here`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from __future__ import annotations
 import getpass
 import os
 import socket
+from typing import Any
 from urllib.parse import urlsplit
+
+from ..errors import SessionElsewhere
 
 
 def owner_user() -> str:
@@ -34,3 +39,16 @@ def server_id(url: str | None) -> str:
         return f"{host}{prefix}"
     parts = urlsplit(url or "")
     return f"{host}:{parts.port or ''}{parts.path or '/'}"
+
+
+def ensure_here(session: dict[str, Any], server: str, doing: str) -> None:
+    """SessionElsewhere unless this server (`server`) runs the session: only the server with
+    its terminal and folder can `doing` it. Sessions without an owner (recorded before owners
+    were) are anyone's."""
+    owner = session.get("owner") or {}
+    if owner.get("server") and owner["server"] != server:
+        raise SessionElsewhere(
+            f"Session {session['id']} runs on {owner.get('user') or 'another user'}'s server "
+            f"({owner['server']}); only that server can {doing} it.",
+            {"id": session["id"], "owner": owner},
+        )

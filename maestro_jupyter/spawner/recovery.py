@@ -55,7 +55,7 @@ async def settle(
     else:
         ending = Ending("failed", reason=LOST)
     try:
-        await end_session(store, session_id, ending)
+        await end_session(store, session_id, ending, session_id)  # made by the session itself
     except MaestroError:
         log.exception("Maestro session %s: could not settle it", session_id)
         return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from ..actors import acting_as, current_actor
 from ..errors import NotFound, SessionEnded, VersionMismatch
 
 LOST = "lost when the server stopped"
@@ -58,16 +59,19 @@ async def end_session(
     store: Any, session_id: str, ending: Ending, actor: str | None = None
 ) -> dict[str, Any] | None:
     """Give a still active session its final status; one already ended keeps its own.
-    None if the session was deleted."""
+    None if the session was deleted. The writes (the session, the claims it releases, its
+    entries) are made by `actor`, by default whoever is acting (the session itself when it
+    exited, see the watcher)."""
     try:
-        return await store.end_session(
-            session_id,
-            ending.status,
-            exit_code=ending.exit_code,
-            exit_signal=ending.exit_signal,
-            reason=ending.reason,
-            actor=actor,
-        )
+        with acting_as(actor or current_actor()):
+            return await store.end_session(
+                session_id,
+                ending.status,
+                exit_code=ending.exit_code,
+                exit_signal=ending.exit_signal,
+                reason=ending.reason,
+                actor=actor,
+            )
     except NotFound:
         return None
 

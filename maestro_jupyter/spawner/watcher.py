@@ -12,6 +12,7 @@ the server's loop and awaits every store call, which run off the loop.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..actors import acting_as
 from .activity import OutputClock, activity_at, output_clock, record_activity
 from .keyboard import Keyboard, keyboard
 from .processes import end_processes, session_members
@@ -74,7 +76,9 @@ class Watcher:
         """Watch from now on (call it on the loop); the polling task runs while any is watched."""
         self.watched[watched.session_id] = watched
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), context=contextvars.Context()
+            )
 
     def get(self, session_id: str) -> Watched | None:
         return self.watched.get(session_id)
@@ -106,8 +110,13 @@ class Watcher:
                     self.forget(watched.session_id)
 
     async def check(self, watched: Watched) -> None:
+        """Look at one session's terminal; what it finds is written as made by the session."""
         if watched.stop_requested:  # the stop records the outcome
             return
+        with acting_as(watched.session_id):
+            await self._check(watched)
+
+    async def _check(self, watched: Watched) -> None:
         record = read_exit_code(watched.exit_file)
         if record is not None:
             # A hangup with the server alive: the terminal was closed under the agent.

@@ -10,9 +10,12 @@ event loop through runner.AsyncStore. `Store` is one class made of one mixin per
     claims.py       a session takes a task (atomically) and gives it back
     dependencies.py ready tasks and unmet dependencies, in SQL
     reports.py      what an agent reports, with the changes it implies
+    tokens.py       session tokens (hashed), and what the role guard reads with them
     idempotency.py  Idempotency-Key records
+    tokens.py       session tokens (only their hashes), issued at spawn, revoked at the end
     transfer.py     export and import
     wire.py         ids, timestamps, cursors, rows as camelCase dicts
+    feed.py         PostgreSQL: every server's events to the bus, in seq order (LISTEN/NOTIFY)
     schema.py       the tables
 """
 
@@ -36,6 +39,7 @@ from .sessions import SessionsMixin
 from .subtasks import SubtasksMixin
 from .tasks import TasksMixin
 from .timeline import TimelineMixin
+from .tokens import TokensMixin
 from .transaction import LAST_SEQ, Event
 from .transfer import TransferMixin
 from .wire import new_id, now
@@ -57,6 +61,7 @@ class Store(
     ReportsMixin,
     IdempotencyMixin,
     TransferMixin,
+    TokensMixin,
 ):
     """Persistence for Maestro. One instance per server; writes from one thread at a time."""
 

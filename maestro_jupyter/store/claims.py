@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Row, String, bindparam, exists, func, insert, select, update
 
+from ..actors import current_actor
 from ..errors import Claimed, Conflict, NotFound, SessionEnded, StoreBusy
 from ..lifecycle import is_ended
 from ..vocabulary import RESOLVED_TASK_STATUSES
@@ -49,6 +50,7 @@ _TAKE = (
         completed_at=None,
         blocked_reason=None,
         updated_at=bindparam("at"),
+        updated_by=bindparam("actor", type_=String),
         version=t.tasks.c.version + 1,
     )
 )
@@ -120,7 +122,7 @@ class ClaimsMixin(StoreBase):
                     if note is None:  # this session holds it already
                         return self._task(tx.conn, task_id)
                 values = {"task_id": row.id, "seen": row.version, "session_id": session_id}
-                taken = tx.conn.execute(_TAKE, {**values, "at": now()})
+                taken = tx.conn.execute(_TAKE, {**values, "at": now(), "actor": current_actor()})
                 if taken.rowcount == 1:
                     return self._record_claim(tx, session, row.id, note, actor)
             raise StoreBusy(  # others kept changing the task: let the caller retry later

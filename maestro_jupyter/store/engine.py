@@ -18,6 +18,8 @@ from ..errors import Conflict, MaestroError, StorageFull, StoreBusy, StoreUnavai
 # How long a write waits for another program's lock before it gives up (SQLite's busy_timeout,
 # PostgreSQL's lock_timeout).
 LOCK_TIMEOUT = 10.0
+# Seconds to reach a PostgreSQL server before it is deemed unavailable.
+CONNECT_TIMEOUT = 10
 
 
 def make_engine(url: str, lock_timeout: float = LOCK_TIMEOUT) -> Engine:
@@ -41,10 +43,15 @@ def make_engine(url: str, lock_timeout: float = LOCK_TIMEOUT) -> Engine:
             cursor.close()
 
         return engine
-    connect_args = {}
-    if parsed.get_driver_name() in ("psycopg", "psycopg2") and "options" not in parsed.query:
-        # libpq's options: a write queued behind someone's row lock gives up like SQLite's.
-        connect_args["options"] = f"-c lock_timeout={lock_ms}"
+    connect_args: dict[str, Any] = {}
+    if parsed.get_driver_name() in ("psycopg", "psycopg2"):
+        if "options" not in parsed.query:
+            # libpq's options: a write queued behind someone's row lock gives up like SQLite's.
+            connect_args["options"] = f"-c lock_timeout={lock_ms}"
+        if "connect_timeout" not in parsed.query:
+            # A database host that drops packets is unavailable after this, not after TCP's
+            # minutes, while the write that tried holds the writer thread.
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
+from ..actors import current_actor
 from ..errors import Conflict, NotFound
 from ..vocabulary import DEFAULT_PROJECT_ID
 from . import schema as t
@@ -42,7 +43,7 @@ class ProjectsMixin(StoreBase):
         id: str | None = None,
         base_branch: str | None = None,
     ) -> dict[str, Any]:
-        stamp_ = now()
+        stamp_, actor = now(), current_actor()
         row = dict(
             id=id or new_id("proj"),
             name=name,
@@ -52,6 +53,8 @@ class ProjectsMixin(StoreBase):
             updated_at=stamp_,
             version=1,
             base_branch=base_branch,
+            created_by=actor,
+            updated_by=actor,
         )
         with self.transaction() as tx:
             tx.conn.execute(_INSERT_PROJECT, row)

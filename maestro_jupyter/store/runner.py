@@ -11,6 +11,10 @@ offers the same methods as coroutines that run on threads:
   else's lock) is dropped and answered `StoreBusy` (503 with Retry-After); one that started runs
   to its end, bounded by the database's own lock timeout, which the store maps to `StoreBusy` too.
 
+Each call runs in a copy of its caller's context (contextvars), so the actor a request names
+(actors.act_as) is the one the store stamps on its writes, whichever thread makes them, and a
+thread never carries one request's actor into the next.
+
 Measured against SQLAlchemy's asyncio engine (aiosqlite, which also runs each connection on a
 thread of its own): see bench/README.md. Threads won on CPU per request and kept one code path.
 """
@@ -18,6 +22,7 @@ thread of its own): see bench/README.md. Threads won on CPU per request and kept
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +56,7 @@ READ_METHODS = frozenset(
         "export",
         "unmet_dependencies",
         "idempotent_reply",
+        "token_caller",
     }
 )
 
@@ -83,14 +89,13 @@ class AsyncStore:
 
     async def read(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._readers, functools.partial(function, *args, **kwargs)
-        )
+        call = functools.partial(contextvars.copy_context().run, function, *args, **kwargs)
+        return await loop.run_in_executor(self._readers, call)
 
     async def write(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run `function` on the writer thread; 503 if it cannot start within `queue_timeout`."""
         loop = asyncio.get_running_loop()
-        future = self._writer.submit(functools.partial(function, *args, **kwargs))
+        future = self._writer.submit(contextvars.copy_context().run, function, *args, **kwargs)
         timer = loop.call_later(self.queue_timeout, future.cancel)
         try:
             return await asyncio.wrap_future(future, loop=loop)

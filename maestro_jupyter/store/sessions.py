@@ -1,7 +1,8 @@
 """Sessions: an agent at work in a terminal, the tasks it works on, and its lifecycle.
 
 Every status change goes through lifecycle.next_status. A session that ends gives back the tasks
-it claimed (and a failed one says why on each of its tasks) in the same transaction.
+it claimed (and a failed one says why on each of its tasks), and its tokens are revoked, in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, tuple_, update
 
+from ..actors import current_actor
 from ..errors import Conflict, NotFound, SessionEnded, ValidationFailed
 from ..lifecycle import is_ended, next_status
 from ..vocabulary import ENDED_SESSION_STATUSES
@@ -131,9 +133,10 @@ class SessionsMixin(StoreBase):
         force: bool = False,
         actor: str | None = None,
     ) -> dict[str, Any]:
-        """A session linked to `task_ids` (which may be empty). Linking claims nothing; with
-        `claim` every task is also claimed for the new session (see claim_task; `force` goes
-        past unmet dependencies and ended holders' claims) and a refusal creates nothing."""
+        """A session linked to `task_ids` (which may be empty), created by the acting user or
+        session (`createdBy`, see actors.py). Linking claims nothing; with `claim` every task is
+        also claimed for the new session (see claim_task; `force` goes past unmet dependencies
+        and ended holders' claims) and a refusal creates nothing."""
         session_id = id or new_id("sess")
         task_ids = list(dict.fromkeys(task_ids))
         with self.transaction() as tx:
@@ -171,6 +174,7 @@ class SessionsMixin(StoreBase):
                     resumed_from=resumed_from,
                     owner_user=owner_user,
                     owner_server=owner_server,
+                    created_by=current_actor(),
                 ),
             )
             for position, task_id in enumerate(task_ids):
@@ -257,6 +261,7 @@ class SessionsMixin(StoreBase):
         self, tx: Transaction, session: dict[str, Any], reason: str, actor: str | None
     ) -> None:
         session_id, status = session["id"], session["status"]
+        self._revoke_session_tokens(tx, session_id)
         self._release_claims_of(
             tx, session_id, f"Released: session {session_id} ended ({status}).", session_id, actor
         )

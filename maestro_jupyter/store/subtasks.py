@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
+from ..actors import current_actor
 from ..errors import NotFound
 from . import schema as t
 from .transaction import StoreBase, Transaction, bump, check_version
@@ -69,7 +70,7 @@ class SubtasksMixin(StoreBase):
         items: Sequence[dict[str, Any]],
         last_position: int,
     ) -> list[dict[str, Any]]:
-        stamp_ = now()
+        stamp_, actor = now(), current_actor()
         created = []
         for position, item in enumerate(items, start=last_position + 1):
             completed = bool(item.get("completed", False))
@@ -84,6 +85,8 @@ class SubtasksMixin(StoreBase):
                 "updated_at": stamp_,
                 "completed_at": stamp_ if completed else None,
                 "version": 1,
+                "created_by": actor,
+                "updated_by": actor,
             }
             tx.conn.execute(_INSERT_SUBTASK, row)
             subtask = wire_values(row, t.subtasks)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     tuple_,
 )
 
+from ..actors import current_actor
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..vocabulary import PRIORITY_RANK
 from . import schema as t
@@ -258,7 +259,7 @@ class TasksMixin(StoreBase):
         id: str | None = None,
     ) -> dict[str, Any]:
         task_id = id or new_id("task")
-        stamp_ = now()
+        stamp_, actor = now(), current_actor()
         with self.transaction() as tx:
             if parent_id is not None:
                 parent = self._task(tx.conn, parent_id)
@@ -290,6 +291,8 @@ class TasksMixin(StoreBase):
                 version=1,
                 claimed_by=None,
                 claimed_at=None,
+                created_by=actor,
+                updated_by=actor,
             )
             tx.conn.execute(_INSERT_TASK, row)
             # Every column is in `row`: the new task needs no read-back.

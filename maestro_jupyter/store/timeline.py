@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 
+from ..actors import current_actor
 from . import schema as t
 from .transaction import StoreBase, Transaction
 from .wire import new_id, now, wire, wire_values
@@ -61,6 +62,7 @@ class TimelineMixin(StoreBase):
         session_id: str | None = None,
         actor: str | None = None,
     ) -> dict[str, Any]:
+        """An entry credited to `actor`, by default whoever is acting (actors.current_actor())."""
         entry = {
             "id": new_id("tl"),
             "task_id": task_id,
@@ -68,7 +70,7 @@ class TimelineMixin(StoreBase):
             "kind": kind,
             "message": message,
             "at": now(),
-            "actor": actor,
+            "actor": actor if actor is not None else current_actor(),
         }
         tx.conn.execute(_INSERT_ENTRY, entry)
         result = wire_values(entry, t.timeline)

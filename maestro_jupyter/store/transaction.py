@@ -4,6 +4,9 @@ A write runs in one transaction, appends its events to the persisted log in that
 (so `seq` has no gap and nothing is announced that was not stored), and hands them to
 `on_commit` only after the commit. Every resource module of the store is a mixin over
 `StoreBase`, and transfer.py uses `transaction()` and `connection()` as its public API.
+
+Every event, and every row a write creates or changes (`created_by`, `updated_by`), names who
+made it: `actors.current_actor()`, from the caller's context (runner.py runs each call in it).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, select, update
 
+from ..actors import current_actor
 from ..errors import MaestroError, VersionMismatch
 from . import schema as t
 from .engine import LOCK_TIMEOUT, make_engine, translated_faults
@@ -38,12 +42,13 @@ _INSERT_EVENT = insert(t.events)
 _INSERT_FIRST_EVENT = (
     insert(t.events)
     .from_select(
-        ["seq", "event", "data", "timestamp"],
+        ["seq", "event", "data", "timestamp", "actor"],
         select(
             func.coalesce(func.max(t.events.c.seq), 0) + 1,
             bindparam("event", type_=t.events.c.event.type),
             bindparam("data", type_=t.events.c.data.type),
             bindparam("timestamp", type_=t.events.c.timestamp.type),
+            bindparam("actor", type_=t.events.c.actor.type),
         ),
     )
     .returning(t.events.c.seq)
@@ -58,6 +63,8 @@ _BUMPS = {
     for table in (t.projects, t.tasks, t.subtasks, t.sessions)
 }
 _BUMPS_RETURNING = {name: bump.returning(*bump.table.c) for name, bump in _BUMPS.items()}
+# The tables whose rows name who last changed them (sessions name only who created them).
+_UPDATED_BY = frozenset(table.name for table in (t.projects, t.tasks, t.subtasks))
 
 
 class Transaction:
@@ -76,10 +83,17 @@ class Transaction:
         self._unstored: list[Event] = []
 
     def emit(self, name: str, data: dict[str, Any]) -> Event:
-        stamp_ = now()
-        envelope = {"seq": self._next_seq, "event": name, "data": data, "timestamp": stamp_}
+        """Append an event, stamped with who is acting (actors.current_actor())."""
+        stamp_, actor = now(), current_actor()
+        envelope = {
+            "seq": self._next_seq,
+            "event": name,
+            "data": data,
+            "timestamp": stamp_,
+            "actor": actor,
+        }
         if self._next_seq is None and self.conn.dialect.insert_returning:
-            values = {"event": name, "data": data, "timestamp": stamp_}
+            values = {"event": name, "data": data, "timestamp": stamp_, "actor": actor}
             envelope["seq"] = self.conn.scalar(_INSERT_FIRST_EVENT, values)
         else:
             if self._next_seq is None:
@@ -228,11 +242,13 @@ def check_version(kind: str, current: dict[str, Any], expected: int | None) -> N
 def bump(
     conn: Connection, table: Table, row_id: str, changes: dict[str, Any], returning: bool = False
 ) -> Row | None:
-    """Apply `changes` and bump the version; with `returning`, the updated row where the
-    database can give it back from the same statement (else None: read it again)."""
+    """Apply `changes` and bump the version, naming who is acting as `updated_by`; with
+    `returning`, the updated row where the database can give it back from the same statement
+    (else None: read it again)."""
     values = dict(changes)
-    if "updated_at" in table.c:
+    if table.name in _UPDATED_BY:
         values["updated_at"] = now()
+        values["updated_by"] = current_actor()
     params = {"row_id": row_id, **values}
     if returning and conn.dialect.update_returning:
         return conn.execute(_BUMPS_RETURNING[table.name], params).first()

@@ -2,6 +2,7 @@
 
 Built on the store's public methods and its public transaction API only. An import trusts
 nothing of its input's text: control characters are refused before anything is written.
+Session tokens are neither exported nor imported; a session overwritten as ended loses its own.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
 from ..errors import Conflict, ValidationFailed
+from ..lifecycle import is_ended
 from . import schema as t
 from .projects import DEFAULT_PROJECT_ID
 from .transaction import StoreBase
@@ -108,6 +110,9 @@ class TransferMixin(StoreBase):
                     _link_tasks(
                         tx.conn, [(item["id"], item.get("taskIds", [])) for item in written]
                     )
+                    for item in known if overwrite else ():
+                        if is_ended(item["status"]):
+                            self._revoke_session_tokens(tx, item["id"])
             tx.emit("store:imported", result)
         return result
 

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,17 +58,17 @@ async def test_agent_runs_in_a_named_terminal_with_the_session_env(
     assert brief_path == env["MAESTRO_BRIEF"] and session_id == session["id"]
     assert "maestro whoami" in prompt
 
-    # The token the agent got works against the API over real HTTP.
-    own = env["MAESTRO_URL"] + f"maestro/api/sessions/{env['MAESTRO_SESSION_ID']}"
-    fetched = await AsyncHTTPClient().fetch(
-        own, headers={"Authorization": f"token {env['MAESTRO_TOKEN']}"}
-    )
-    assert json.loads(fetched.body)["id"] == session["id"]
-    refused = await AsyncHTTPClient().fetch(own, raise_error=False)
-    assert refused.code in (401, 403)
-
     ended = await wait_for_status(api, session["id"], "completed", "failed")
     assert ended["status"] == "completed" and ended["exitCode"] == 0 and ended["endedAt"]
+    # The agent got a token of its own, which its end revoked (tests/test_session_tokens.py).
+    own = env["MAESTRO_URL"] + f"maestro/api/sessions/{env['MAESTRO_SESSION_ID']}"
+    assert env["MAESTRO_TOKEN"].startswith("mst_")
+    revoked = await AsyncHTTPClient().fetch(
+        own, headers={"Authorization": f"token {env['MAESTRO_TOKEN']}"}, raise_error=False
+    )
+    assert revoked.code == 401 and json.loads(revoked.body)["error"] == "token_revoked"
+    refused = await AsyncHTTPClient().fetch(own, raise_error=False)
+    assert refused.code in (401, 403)
     tasks = (await api("GET", f"tasks/{task['id']}")).json
     assert tasks["sessionIds"] == [session["id"]]
     # The tab stays usable: the terminal is now a shell.
@@ -86,7 +87,8 @@ async def test_session_folder_holds_manifest_and_brief(api, maestro_home, record
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["session"]["id"] == session["id"]
     assert manifest["terminalName"] == session["terminalName"]
-    assert "token" not in json.dumps(manifest).lower()
+    text = json.dumps(manifest)
+    assert '"token' not in text.lower() and "mst_" not in text  # no token, the session's or not
     brief = (folder / "brief.md").read_text()
     for expected in (
         "Write the parser",
@@ -303,3 +305,15 @@ def _alive(pid: int) -> bool:
         return False
     except IndexError:
         return os.path.exists(f"/proc/{pid}")
+
+
+async def test_the_default_project_starts_at_the_root_of_the_server_that_spawns(
+    api, jp_serverapp, records, spawner, tmp_path
+):
+    # Another server (a teammate's, on a shared database) made the default project at its root.
+    store = jp_serverapp.web_app.settings["maestro_store"].sync
+    store.update_project(store.default_project_id, {"working_dir": str(tmp_path / "elsewhere")})
+    task = await make_task(api)
+    reply = await spawn(api, {"taskIds": [task["id"]]})
+    assert reply.status == 201, reply
+    assert reply.json["cwd"] == str(Path(jp_serverapp.root_dir).resolve())

@@ -1,11 +1,13 @@
 /**
  * A task on the main-area board: one compact card (priority, title on two lines at most,
- * labels, subtasks done, its sessions' states, "needs you"). Memoised on the task's entry, so
- * an event re-renders only the card it touches.
+ * labels, subtasks done, its sessions' states, "needs you"; who made it on hover). Memoised
+ * on the task's entry, so an event re-renders only the card it touches.
  */
 
 import * as React from 'react';
 
+import { taskTooltip } from '../components/TaskHeader';
+import { useServerIdentity } from '../identity';
 import { ITaskEntry, isEnded } from '../model/boardState';
 
 export const BoardCard = React.memo(function BoardCard(props: {
@@ -16,8 +18,12 @@ export const BoardCard = React.memo(function BoardCard(props: {
 }): JSX.Element {
   const { entry, selected, onSelect, onOpen } = props;
   const { task, subtasks, sessions } = entry;
+  const identity = useServerIdentity();
   const live = sessions.filter(session => !isEnded(session));
-  const needsYou = live.some(session => session.status === 'needs_input');
+  // Another server's session waits for its owner, not for the person at this board.
+  const needsYou = live.some(
+    session => session.status === 'needs_input' && !identity.isForeign(session)
+  );
   const done = subtasks.filter(subtask => subtask.completed).length;
   return (
     <div
@@ -27,9 +33,7 @@ export const BoardCard = React.memo(function BoardCard(props: {
       role="option"
       aria-selected={selected}
       tabIndex={selected ? 0 : -1}
-      title={
-        task.description ? `${task.title}\n\n${task.description}` : task.title
-      }
+      title={taskTooltip(task, true)}
       onClick={() => onSelect(task.id)}
       onDoubleClick={() => onOpen(task.id)}
     >
@@ -47,8 +51,8 @@ export const BoardCard = React.memo(function BoardCard(props: {
         {live.map(session => (
           <span
             key={session.id}
-            className={`maestro-SessionDot maestro-status-${session.status}`}
-            title={`${session.name} (${session.role}, ${session.agent}): ${session.status.replace('_', ' ')}`}
+            className={`maestro-SessionDot maestro-status-${session.status}${identity.isForeign(session) ? ' maestro-mod-foreign' : ''}`}
+            title={`${session.name} (${session.role}, ${session.agent}): ${session.status.replace('_', ' ')}${identity.isForeign(session) ? `\n${identity.ownerCaption(session)}` : ''}`}
           />
         ))}
         {(task.labels ?? []).slice(0, 3).map(label => (

@@ -2,7 +2,7 @@
  * The main-area board: search and filters, the sessions that need you, one column per task
  * status (each a windowed list of compact cards), every session once with its task, and the
  * picked task's full card. Arrow keys move between cards, Enter opens one (its live
- * session's terminal, else its full card).
+ * session's terminal, else its full card; another server's sessions open only there).
  */
 
 import * as React from 'react';
@@ -14,6 +14,7 @@ import { BOARD_STATUS_ORDER } from '../components/statusOrder';
 import { TaskCard } from '../components/TaskCard';
 import { attempt } from '../components/attempt';
 import { VirtualList } from '../components/VirtualList';
+import { useServerIdentity } from '../identity';
 import { BoardModel } from '../model/boardModel';
 import { isEnded } from '../model/boardState';
 import { ROLES, Role, TASK_STATUS_TITLES } from '../vocabulary';
@@ -31,6 +32,8 @@ export function BoardView(props: { model: BoardModel }): JSX.Element {
   const [selected, setSelected] = React.useState<string | null>(null);
   const [detail, setDetail] = React.useState<string | null>(null);
   const columnsRef = React.useRef<HTMLDivElement>(null);
+  // Re-rendered once read: which sessions are foreign changes "needs me" and what Enter opens.
+  const identity = useServerIdentity();
 
   const columns = BOARD_STATUS_ORDER.map(status => ({
     status,
@@ -51,7 +54,9 @@ export function BoardView(props: { model: BoardModel }): JSX.Element {
       setSelected(taskId);
       const live = state
         .entry(taskId)
-        ?.sessions.filter(s => !isEnded(s) && s.terminalName);
+        ?.sessions.filter(
+          s => !isEnded(s) && s.terminalName && !identity.isForeign(s)
+        );
       const session =
         live?.find(s => s.status === 'needs_input') ?? live?.[live.length - 1];
       if (session) {
@@ -62,7 +67,7 @@ export function BoardView(props: { model: BoardModel }): JSX.Element {
         setDetail(taskId);
       }
     },
-    [model, state]
+    [model, state, identity]
   );
   const select = React.useCallback((taskId: string) => {
     setSelected(taskId);

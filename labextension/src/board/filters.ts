@@ -3,6 +3,7 @@
  * model's indexed state, so a keystroke filters 10,000 titles without touching the DOM.
  */
 
+import { serverIdentity } from '../identity';
 import { IBoardState } from '../model/boardState';
 import { Role } from '../vocabulary';
 
@@ -11,7 +12,7 @@ export interface IBoardFilters {
   search: string;
   label: string;
   role: Role | '';
-  /** Only tasks with a session that waits for a person. */
+  /** Only tasks with a session of this server that waits for a person. */
   needsMe: boolean;
 }
 
@@ -55,7 +56,12 @@ export function filterTasks(
       if (filters.role && !sessions.some(s => s.role === filters.role)) {
         return false;
       }
-      if (filters.needsMe && !sessions.some(s => s.status === 'needs_input')) {
+      if (
+        filters.needsMe &&
+        !sessions.some(
+          s => s.status === 'needs_input' && !serverIdentity.isForeign(s)
+        )
+      ) {
         return false;
       }
     }

@@ -1,10 +1,12 @@
 /**
  * "Needs you": the sessions waiting for a person (`needs_input`), at the top of the sidebar
- * and the board, each with its task and what it asked, and a field to answer it.
+ * and the board, each with its task and what it asked, and a field to answer it. Another
+ * server's sessions wait for their owner, not for this window's person.
  */
 
 import * as React from 'react';
 
+import { useServerIdentity } from '../identity';
 import { BoardModel } from '../model/boardModel';
 import { SessionRow } from './SessionRow';
 
@@ -13,7 +15,10 @@ export function NeedsYou(props: {
   projectId: string | null;
 }): JSX.Element | null {
   const { model, projectId } = props;
-  const sessions = model.state.needsYou(projectId);
+  const identity = useServerIdentity();
+  const sessions = model.state
+    .needsYou(projectId)
+    .filter(session => !identity.isForeign(session));
   if (!sessions.length) {
     return null;
   }

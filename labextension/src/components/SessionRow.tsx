@@ -3,13 +3,16 @@
  * task, its changed-file count when it works in a worktree; Open while it runs with a
  * terminal, Review for a worktree, Resume once ended, Stop while it runs, and a field to send
  * it a message while its agent can read one (always shown while it needs input, else behind
- * "Send…").
+ * "Send…"). A session another server runs shows its owner ("a's server") instead of those:
+ * its terminal, worktree and agent are there.
  */
 
 import * as React from 'react';
 
+import { useServerIdentity } from '../identity';
 import { BoardModel } from '../model/boardModel';
 import { isEnded } from '../model/boardState';
+import { resumeSession } from '../plugins/sessionActions';
 import { ISession } from '../types';
 import { attempt } from './attempt';
 import { SendInputForm } from './SendInputForm';
@@ -70,11 +73,7 @@ export function SessionActions(props: {
         <button
           className="maestro-LinkButton"
           title="Resume the agent's conversation in a new session"
-          onClick={() =>
-            void attempt(`Resuming ${session.name}`, () =>
-              model.resumeSession(session.id)
-            )
-          }
+          onClick={() => void resumeSession(model, session.id)}
         >
           Resume
         </button>
@@ -124,17 +123,20 @@ export const SessionRow = React.memo(function SessionRow(props: {
   showTask?: boolean;
 }): JSX.Element {
   const { session, model } = props;
+  const identity = useServerIdentity();
+  const foreign = identity.isForeign(session);
   const [sending, setSending] = React.useState(false);
-  const canSend = canSendTo(session);
+  const canSend = !foreign && canSendTo(session);
   const showForm = canSend && (sending || session.status === 'needs_input');
   const task = props.showTask
     ? model.state.tasks.get(session.taskIds[0] ?? '')
     : undefined;
   return (
     <li
-      className="maestro-Session"
+      className={`maestro-Session${foreign ? ' maestro-mod-foreign' : ''}`}
       data-session-id={session.id}
       data-status={session.status}
+      title={foreign ? identity.ownerCaption(session) : undefined}
     >
       <div className="maestro-SessionLine">
         <span className={`maestro-Badge maestro-status-${session.status}`}>
@@ -142,11 +144,16 @@ export const SessionRow = React.memo(function SessionRow(props: {
         </span>
         <span
           className="maestro-SessionName"
-          title={`${session.name} (${session.role}, ${session.agent}, ${session.status.replace('_', ' ')})`}
+          title={`${session.name} (${session.role}, ${session.agent}, ${session.status.replace('_', ' ')})${foreign ? `\n${identity.ownerCaption(session)}` : ''}`}
         >
           {session.name}
         </span>
-        <ChangedFiles session={session} model={model} />
+        {foreign ? (
+          // Its terminal, worktree and agent are on its owner's server.
+          <span className="maestro-Owner">{identity.ownerLabel(session)}</span>
+        ) : (
+          <ChangedFiles session={session} model={model} />
+        )}
         {canSend && !showForm && (
           <button
             className="maestro-LinkButton"
@@ -156,7 +163,7 @@ export const SessionRow = React.memo(function SessionRow(props: {
             Send…
           </button>
         )}
-        <SessionActions session={session} model={model} />
+        {!foreign && <SessionActions session={session} model={model} />}
       </div>
       {task && (
         <div className="maestro-SessionTask" title={task.title}>

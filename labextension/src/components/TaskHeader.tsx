@@ -1,11 +1,35 @@
 /**
- * A task's first lines: priority, title (description on hover), "waiting" while dependencies
- * hold it back, subtasks done, why blocked.
+ * A task's first lines: priority, title (description and who made it on hover), "waiting"
+ * while dependencies hold it back, subtasks done, why blocked.
  */
 
 import * as React from 'react';
 
+import { serverIdentity } from '../identity';
 import { ITaskEntry } from '../model/boardState';
+import { ITask } from '../types';
+
+/** An actor as the server records it (a user's name or a session id), "you" for this window. */
+function actorText(actor: string): string {
+  return actor === serverIdentity.you?.name ? 'you' : actor;
+}
+
+/** "made by a, changed by b"; empty when the server records no actors. */
+export function authorsText(task: ITask): string {
+  const made = task.createdBy ? `made by ${actorText(task.createdBy)}` : '';
+  const changed =
+    task.updatedBy && task.updatedBy !== task.createdBy
+      ? `changed by ${actorText(task.updatedBy)}`
+      : '';
+  return [made, changed].filter(Boolean).join(', ');
+}
+
+/** The title's tooltip: the description, then who made and changed the task. */
+export function taskTooltip(task: ITask, withTitle: boolean): string {
+  return [withTitle ? task.title : '', task.description, authorsText(task)]
+    .filter(Boolean)
+    .join('\n\n');
+}
 
 export function TaskHeader(props: {
   entry: ITaskEntry;
@@ -19,7 +43,7 @@ export function TaskHeader(props: {
         <span className={`maestro-Badge maestro-priority-${task.priority}`}>
           {task.priority}
         </span>
-        <span className="maestro-TaskTitle" title={task.description}>
+        <span className="maestro-TaskTitle" title={taskTooltip(task, false)}>
           {task.title}
         </span>
         {props.waiting && (

@@ -17,6 +17,7 @@ import {
   DEFAULT_ATTENTION_SETTINGS
 } from '../attention/notifier';
 import { IAttentionSession, needsYou } from '../attention/session';
+import { serverIdentity } from '../identity';
 import { BoardModel } from '../model/boardModel';
 import { notifyError } from '../request';
 import {
@@ -25,7 +26,7 @@ import {
   IMaestroPanel,
   IMaestroTerminalOpener
 } from '../tokens';
-import { ISession } from '../types';
+import { IMaestroEvent, ISession } from '../types';
 import { SessionCommandIDs } from './sessionActions';
 
 const PLUGIN_ID = 'maestro-jupyter:attention';
@@ -103,7 +104,22 @@ export const attentionPlugin: JupyterFrontEndPlugin<void> = {
       actions,
       show
     });
-    events.received.connect((_, event) => notifier.applyEvent(event));
+    // Another server's sessions (a team board on PostgreSQL) are that server's person's to
+    // answer: they raise nothing here, and their tabs cannot open here anyway.
+    const isForeign = (event: IMaestroEvent): boolean => {
+      const data = (event.data ?? {}) as { id?: string; sessionId?: string };
+      const session = event.event.startsWith('session:')
+        ? (event.data as ISession)
+        : data.sessionId
+          ? model.state.sessions.get(data.sessionId)
+          : undefined;
+      return !!session && serverIdentity.isForeign(session);
+    };
+    events.received.connect((_, event) => {
+      if (!isForeign(event)) {
+        notifier.applyEvent(event);
+      }
+    });
 
     // Count (and note the loaded statuses) once per burst of changes, not once per event.
     let counting = 0;
@@ -112,7 +128,8 @@ export const attentionPlugin: JupyterFrontEndPlugin<void> = {
       let needing = 0;
       for (const session of model.state.sessions.values()) {
         notifier.know(session);
-        needing += needsYou(session) ? 1 : 0;
+        needing +=
+          needsYou(session) && !serverIdentity.isForeign(session) ? 1 : 0;
       }
       const sidebar = Array.from(app.shell.widgets('left')).find(
         widget => widget.id === panel.id

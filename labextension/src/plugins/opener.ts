@@ -2,7 +2,8 @@
  * Opens the terminal of each spawned session as a main-area tab titled by the session, once
  * per window, whoever spawned it (CLI, notebook, panel, another agent). A tab opened for a spawn
  * seen in the stream is added behind the others: nothing the person is typing in loses focus,
- * and the agent keeps its size until the tab is shown.
+ * and the agent keeps its size until the tab is shown. Only the sessions this server runs
+ * open: another server's session (its `owner`) has its terminal there, not here.
  */
 
 import {
@@ -18,6 +19,7 @@ import { terminalIcon } from '@jupyterlab/ui-components';
 import { MaestroAPI } from '../api';
 import { SHORT_TAG, sessionTabTitle } from '../attention/tabTitle';
 import { maestroIcon } from '../icon';
+import { serverIdentity } from '../identity';
 import { MaestroRequestError, notifyError } from '../request';
 import { keepSizeUntilFitted } from '../terminalSize';
 import {
@@ -47,10 +49,13 @@ export class TerminalOpener implements IMaestroTerminalOpener {
   /** The options of Lab's terminals (Settings > Terminal), for the tabs this opener makes. */
   terminalOptions: Partial<ITerminal.IOptions> = {};
 
+  /** Throws for a session another server runs: its terminal opens only in its owner's Lab. */
   async open(
     session: ISession,
     options: IOpenSessionOptions = {}
   ): Promise<boolean> {
+    await serverIdentity.load();
+    serverIdentity.checkOwned(session, 'open');
     this._handled.add(session.id);
     const name = session.terminalName || `${TERMINAL_PREFIX}${session.id}`;
     // Two callers for one terminal (a click and the stream) must not make two tabs.
@@ -128,6 +133,10 @@ export class TerminalOpener implements IMaestroTerminalOpener {
       return;
     }
     this._handled.add(session.id);
+    await serverIdentity.load();
+    if (serverIdentity.isForeign(session)) {
+      return; // its tab opens in its owner's Lab
+    }
     let current: ISession;
     try {
       current = await MaestroAPI.getSession(session.id);
@@ -139,7 +148,10 @@ export class TerminalOpener implements IMaestroTerminalOpener {
       throw error;
     }
     // An ended session's terminal would be a fresh shell under its name, not the agent.
-    if (ENDED_SESSION_STATUSES.includes(current.status)) {
+    if (
+      ENDED_SESSION_STATUSES.includes(current.status) ||
+      serverIdentity.isForeign(current)
+    ) {
       return;
     }
     await this.open(
@@ -153,7 +165,8 @@ export class TerminalOpener implements IMaestroTerminalOpener {
 
   /**
    * A terminal tab made by Lab (restored by the layout, opened from the Running panel) keeps
-   * the agent's size until shown, and gets its session's title.
+   * the agent's size until shown, and gets its session's title; one restored for a session
+   * another server runs is closed (its agent is not here; its tab belongs to its owner's Lab).
    */
   async onTerminalAdded(widget: TerminalWidget): Promise<void> {
     const name = widget.content.session.name;
@@ -161,13 +174,17 @@ export class TerminalOpener implements IMaestroTerminalOpener {
       return;
     }
     keepSizeUntilFitted(widget.content);
+    let session: ISession;
     try {
-      const session = await MaestroAPI.getSession(
-        name.slice(TERMINAL_PREFIX.length)
-      );
-      this.retitle(widget, session);
+      session = await MaestroAPI.getSession(name.slice(TERMINAL_PREFIX.length));
     } catch {
-      // A terminal named like ours that is not a Maestro session keeps its own title.
+      return; // a terminal named like ours that is not a Maestro session keeps its own title
+    }
+    await serverIdentity.load();
+    if (serverIdentity.isForeign(session)) {
+      widget.dispose();
+    } else {
+      this.retitle(widget, session);
     }
   }
 
@@ -255,6 +272,13 @@ export const openerPlugin: JupyterFrontEndPlugin<IMaestroTerminalOpener> = {
     settingRegistry: ISettingRegistry | null
   ): IMaestroTerminalOpener => {
     const opener = new TerminalOpener(app, tracker);
+    // Who this server is, before any tab opens; read again after a reconnect if it failed.
+    void serverIdentity.load();
+    events.connectionChanged.connect((_, connected) => {
+      if (connected) {
+        void serverIdentity.load();
+      }
+    });
 
     events.received.connect((_, event: IMaestroEvent) => {
       if (event.event === 'session:spawn_request') {

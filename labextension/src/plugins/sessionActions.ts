@@ -1,20 +1,30 @@
 /**
  * What a person does with a session beyond opening it: resume an ended one, complete a task
  * whose session still runs (asking whether to stop it), and arrange an orchestrator's tabs.
- * Commands, so the board, the notifications and the palette share them.
+ * Commands, so the board, the notifications and the palette share them; the board's Resume
+ * button runs the command's own code (`resumeSession`).
  */
 
 import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { Dialog, ICommandPalette, showDialog } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  ICommandPalette,
+  InputDialog,
+  Notification,
+  showDialog
+} from '@jupyterlab/apputils';
 
-import { resumeSession } from '../attention/api';
+import { MaestroAPI } from '../api';
 import { arrangeTeam, orchestratorOf } from '../attention/arrange';
 import { sessionLabel } from '../attention/notifier';
+import { serverIdentity } from '../identity';
 import { BoardModel } from '../model/boardModel';
-import { IMaestroBoardModel, IMaestroTerminalOpener } from '../tokens';
+import { isEnded } from '../model/boardState';
+import { notifyError } from '../request';
+import { IMaestroBoardModel } from '../tokens';
 import { ISession, ITask } from '../types';
 import { ACTIVE_SESSION_STATUSES } from '../vocabulary';
 
@@ -31,13 +41,38 @@ export namespace SessionCommandIDs {
 
 const CATEGORY = 'Maestro';
 
-/** The sessions still running on a task. */
+/** The sessions still running on a task that this server runs (and so can stop). */
 export function liveSessionsOf(model: BoardModel, taskId: string): ISession[] {
   return Array.from(model.state.sessions.values()).filter(
     session =>
       session.taskIds.includes(taskId) &&
-      ACTIVE_SESSION_STATUSES.includes(session.status)
+      ACTIVE_SESSION_STATUSES.includes(session.status) &&
+      !serverIdentity.isForeign(session)
   );
+}
+
+/**
+ * Resume an ended session in a new one and bring its tab forward: the Resume button's and
+ * `maestro:resume-session`'s one path. A refusal is notified once (the server's reason; for a
+ * session another server runs, where it runs: that server's Lab resumes it) and answers null.
+ */
+export async function resumeSession(
+  model: BoardModel,
+  sessionId: string
+): Promise<ISession | null> {
+  let name = model.state.sessions.get(sessionId)?.name ?? sessionId;
+  try {
+    await serverIdentity.load();
+    const session =
+      model.state.sessions.get(sessionId) ??
+      (await MaestroAPI.getSession(sessionId));
+    name = session.name;
+    serverIdentity.checkOwned(session, 'resume');
+    return await model.resumeSession(sessionId);
+  } catch (error) {
+    notifyError(`Resuming ${name}`, error);
+    return null;
+  }
 }
 
 /** Ask what to do with the live sessions of a task being completed: null to cancel. */
@@ -69,17 +104,58 @@ export async function askToStop(
   return result.button.displayType === 'warn' ? 'stop' : 'keep';
 }
 
+/** "worker: Fix the build (sess_0a1b2c)", for a list to pick from. */
+function pickLabel(session: ISession): string {
+  return `${session.name} (${session.id})`;
+}
+
+/**
+ * Ask which ended session of this server to resume (the current tab's first when it is one),
+ * or null: the palette's path, which names no session.
+ */
+async function pickEnded(
+  model: BoardModel,
+  current: ISession | undefined
+): Promise<string | null> {
+  const ended = Array.from(model.state.sessions.values())
+    .filter(
+      session =>
+        isEnded(session) &&
+        session.agentSessionId &&
+        !serverIdentity.isForeign(session)
+    )
+    .sort((a, b) => (b.endedAt ?? '').localeCompare(a.endedAt ?? ''));
+  if (!ended.length) {
+    Notification.info('No ended session here can be resumed.', {
+      autoClose: 5000
+    });
+    return null;
+  }
+  const labels = ended.map(pickLabel);
+  const answer = await InputDialog.getItem({
+    title: 'Resume which session?',
+    items: labels,
+    current: Math.max(
+      0,
+      ended.findIndex(session => session === current)
+    )
+  });
+  if (!answer.button.accept || answer.value === null) {
+    return null;
+  }
+  return ended[labels.indexOf(answer.value)]?.id ?? null;
+}
+
 export const sessionActionsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'maestro-jupyter:session-actions',
   description:
     'Resume an ended Maestro session, complete a task with its sessions, arrange tabs.',
   autoStart: true,
-  requires: [IMaestroBoardModel, IMaestroTerminalOpener],
+  requires: [IMaestroBoardModel],
   optional: [ICommandPalette],
   activate: (
     app: JupyterFrontEnd,
     model: BoardModel,
-    opener: IMaestroTerminalOpener,
     palette: ICommandPalette | null
   ): void => {
     const { commands, shell } = app;
@@ -93,15 +169,16 @@ export const sessionActionsPlugin: JupyterFrontEndPlugin<void> = {
     };
 
     commands.addCommand(SessionCommandIDs.resume, {
-      label: 'Resume Maestro Session',
+      label: args =>
+        args.sessionId ? 'Resume Maestro Session' : 'Resume Maestro Session…',
       caption:
-        "Start a new session that takes an ended session's agent conversation back up",
+        "Start a new session that takes an ended session's agent conversation back up " +
+        '(args: sessionId; without it, asks which)',
       execute: async args => {
-        const id = args.sessionId as string;
-        const session = await resumeSession(id);
-        // The person asked for it in this window: its tab comes forward.
-        await opener.open(session, { activate: true });
-        return session;
+        const id =
+          (args.sessionId as string | undefined) ??
+          (await pickEnded(model, sessionArg({})));
+        return id ? resumeSession(model, id) : null;
       }
     });
 
@@ -143,9 +220,11 @@ export const sessionActionsPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    palette?.addItem({
-      command: SessionCommandIDs.arrange,
-      category: CATEGORY
-    });
+    for (const command of [
+      SessionCommandIDs.resume,
+      SessionCommandIDs.arrange
+    ]) {
+      palette?.addItem({ command, category: CATEGORY });
+    }
   }
 };

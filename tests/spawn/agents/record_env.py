@@ -1,8 +1,8 @@
 """A stand-in coding agent for the tests: records what it was given, then exits with a chosen code.
 
 Usage: record_env.py --out DIR [--code N] [--sleep S] [--child] -- ARGS...
-Writes DIR/<MAESTRO_SESSION_ID>.json with its environment (MAESTRO_*, COLUMNS, LINES), cwd,
-arguments, pid, terminal size and (with --child) the pid of a child process it started.
+Writes DIR/<MAESTRO_SESSION_ID>.json with its environment (MAESTRO_*, COLUMNS, LINES, Hub tokens),
+cwd, arguments, pid, terminal size and (with --child) the pid of a child process it started.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ record = {
     "env": {
         key: value
         for key, value in os.environ.items()
-        if key.startswith("MAESTRO_") or key in ("COLUMNS", "LINES")
+        if key.startswith("MAESTRO_")
+        or key in ("COLUMNS", "LINES", "JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN")
     },
     "cwd": os.getcwd(),
     "args": options.args,
