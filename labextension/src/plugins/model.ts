@@ -10,6 +10,7 @@ import {
 } from '@jupyterlab/application';
 import { IStateDB } from '@jupyterlab/statedb';
 
+import { serverIdentity } from '../identity';
 import { BoardModel } from '../model/boardModel';
 import { mainAreaTerminalSize } from '../terminalSize';
 import {
@@ -40,9 +41,15 @@ export const modelPlugin: JupyterFrontEndPlugin<BoardModel> = {
     const model = new BoardModel({
       openSession: (session, activate) => opener.open(session, { activate }),
       terminalSize: () => mainAreaTerminalSize(terminal.font),
-      userName: () => app.serviceManager.user.identity?.username ?? null
+      // Who the server records as this window's actor: its own word for the caller (the
+      // server's owner, under Jupyter's default identity), else Jupyter's user name.
+      userName: () =>
+        serverIdentity.you?.name ??
+        app.serviceManager.user.identity?.username ??
+        null
     });
     model.follow(events);
+    void serverIdentity.load();
 
     if (state) {
       model.projectChanged.connect((_, projectId) => {
