@@ -15,6 +15,8 @@ export interface IMaestroEvents {
   readonly received: ISignal<IMaestroEvents, IMaestroEvent>;
   /** Emits true on every (re)connection and false when the socket drops. */
   readonly connectionChanged: ISignal<IMaestroEvents, boolean>;
+  /** Emits when the server could not replay from our seq: whoever holds state reads it again. */
+  readonly resynced: ISignal<IMaestroEvents, void>;
   readonly isConnected: boolean;
   /** The `seq` of the last event received, 0 before any. */
   readonly lastSeq: number;

@@ -185,11 +185,9 @@ export class BoardModel {
    * no longer kept), or when the last load failed (a server that could not use its store,
    * back on line).
    */
-  follow(
-    events: IMaestroEvents & { readonly resynced?: ISignal<any, void> }
-  ): void {
+  follow(events: IMaestroEvents): void {
     events.received.connect((_, event) => this.applyEvent(event));
-    events.resynced?.connect(() => void this.reload());
+    events.resynced.connect(() => void this.reload());
     events.connectionChanged.connect((_, connected) => {
       this._isConnected = connected;
       this._changed.emit();
