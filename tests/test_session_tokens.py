@@ -4,6 +4,7 @@ its own server only. Sessions run on one server: another server refuses to act o
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sys
@@ -273,6 +274,23 @@ async def test_the_events_socket_takes_a_session_token_in_the_query(
             "maestro", "api", "events", headers={"Authorization": ""}, params={"token": token}
         )
     assert refused.value.code == 401
+
+
+async def test_an_open_events_socket_closes_when_its_session_ends(
+    api, jp_ws_fetch, records, spawner
+):
+    session, token = await spawned_token(api, records)
+    ws = await jp_ws_fetch(
+        "maestro", "api", "events", headers={"Authorization": ""}, params={"token": token}
+    )
+    await api("POST", f"sessions/{session['id']}/stop")
+    messages = []
+    while (message := await asyncio.wait_for(ws.read_message(), 10)) is not None:
+        messages.append(json.loads(message))
+    ended = [m for m in messages if m.get("event") == "session:updated"][-1]
+    assert ended["data"]["id"] == session["id"] and ended["data"]["status"] == "stopped"
+    assert messages[-1]["type"] == "error" and messages[-1]["error"] == "token_revoked"
+    assert ws.close_code == 1008
 
 
 async def test_the_cli_in_a_spawned_session_works_with_its_token_within_its_role(

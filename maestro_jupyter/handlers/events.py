@@ -14,7 +14,8 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from .. import actors
 from ..errors import MaestroError
-from .auth import SessionAuthMixin
+from ..lifecycle import is_ended
+from .auth import SessionAuthMixin, SessionUser
 from .base import write_json_error
 from .routing import API_PREFIX
 
@@ -100,6 +101,27 @@ class EventsSocket(
             return
         self._since = event["seq"]
         self._write(_LastEncoded.of(event))
+        if self._ends_own_session(event):
+            # The session's token is revoked with this very write: its socket goes with it.
+            session_id = event["data"]["id"]
+            self._send(
+                {
+                    "type": "error",
+                    "error": "token_revoked",
+                    "message": f"Session {session_id} ended; its token was revoked.",
+                }
+            )
+            self._stop()
+            self.close(1008, "token_revoked")
+
+    def _ends_own_session(self, event: dict[str, Any]) -> bool:
+        user = self.current_user
+        return (
+            isinstance(user, SessionUser)
+            and event["event"] == "session:updated"
+            and event["data"].get("id") == user.username
+            and is_ended(event["data"].get("status", ""))
+        )
 
     def _send(self, message: dict[str, Any]) -> None:
         self._write(json.dumps(message, separators=(",", ":")))
