@@ -95,6 +95,17 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         server.stop()
 
 
+@pytest.fixture
+def own_lab_server(tmp_path: Path) -> Iterator[LabServer]:
+    """A Lab server for one test, which it may restart or give another database."""
+    server = LabServer(tmp_path, make_isolated_env(tmp_path))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")

@@ -115,20 +115,10 @@ def test_the_board_is_read_once_and_a_reconnect_does_not_read_it_again(
     assert len(reads) == loaded
 
 
-@pytest.fixture
-def small_server(tmp_path: Path) -> Iterator[LabServer]:
-    server = LabServer(tmp_path, make_isolated_env(tmp_path))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def test_a_resync_reads_the_board_again(
-    small_server: LabServer, context: Any, workspace: str
+    own_lab_server: LabServer, context: Any, workspace: str
 ) -> None:
-    server = small_server
+    server = own_lab_server
     for n in range(3):
         server.api("POST", "tasks", {"title": f"In the first database {n}"})
     lab = LabPage(context.new_page(), server).open(workspace)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,20 +118,10 @@ def test_behind_a_base_url_the_events_and_tabs_still_work(
     assert lab.terminal_names_of_session_tabs(session["id"]) == [f"maestro_{session['id']}"]
 
 
-@pytest.fixture
-def restartable_server(tmp_path: Path) -> Iterator[LabServer]:
-    server = LabServer(tmp_path, make_isolated_env(tmp_path))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def test_after_a_server_restart_the_page_reconnects_and_opens_new_spawns(
-    restartable_server: LabServer, context: Any, workspace: str
+    own_lab_server: LabServer, context: Any, workspace: str
 ) -> None:
-    server = restartable_server
+    server = own_lab_server
     lab = LabPage(context.new_page(), server).open(workspace)
     lab.wait_until_live()
     task = server.api("POST", "tasks", {"title": "Survive a restart"})
