@@ -10,6 +10,7 @@ import asyncio
 import json
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness import ServerProcess
@@ -22,12 +23,15 @@ WRITERS = 50
 SUBTASKS_EACH = 20
 
 
-async def _writers(server: ServerProcess, task_id: str) -> tuple[float, int]:
-    headers = {"Authorization": f"token {server.token}", "Content-Type": "application/json"}
+async def run_writers(servers: Sequence[ServerProcess], task_id: str) -> tuple[float, int]:
+    """WRITERS writers, each adding and completing SUBTASKS_EACH subtasks of `task_id`; writer n
+    talks to servers[n % len(servers)]. Returns the seconds taken and the failed requests."""
     failures = 0
 
     async def writer(number: int) -> None:
         nonlocal failures
+        server = servers[number % len(servers)]
+        headers = {"Authorization": f"token {server.token}", "Content-Type": "application/json"}
         conn = HTTPConnection("127.0.0.1", server.port, headers)
         for i in range(SUBTASKS_EACH):
             status, body = await conn.request(
@@ -70,7 +74,7 @@ def main() -> str:
             cpu = server.cpu_seconds()
             baseline_seconds = asyncio.run(_baseline(server))
             baseline_cpu, cpu = server.cpu_seconds() - cpu, server.cpu_seconds()
-            seconds, failures = asyncio.run(_writers(server, task_id))
+            seconds, failures = asyncio.run(run_writers([server], task_id))
             writers_cpu = server.cpu_seconds() - cpu
             task = server.api("GET", f"tasks/{task_id}")
             stored = server.api("GET", f"tasks/{task_id}/subtasks")["items"]

@@ -25,7 +25,7 @@ from typing import Any
 
 from harness import ServerProcess
 
-from .bench_contention import SUBTASKS_EACH, WRITERS
+from .bench_contention import SUBTASKS_EACH, WRITERS, run_writers
 from .load import HTTPConnection, RunResult
 from .operations import API
 from .report import table, verdict
@@ -116,29 +116,8 @@ async def _contention(
     task_id = servers[0].api("POST", "tasks", {"title": title})["id"]
     followers = [Follower() for _ in watched]
     sockets = [await f.open(s) for f, s in zip(followers, watched, strict=True)]
-    failures = 0
-
-    async def writer(number: int) -> None:
-        nonlocal failures
-        connection = _connection(servers[number % len(servers)])
-        for i in range(SUBTASKS_EACH):
-            status, body = await connection.request(
-                "POST", f"{API}tasks/{task_id}/subtasks", {"title": f"writer {number} step {i}"}
-            )
-            if status != 201:
-                failures += 1
-                continue
-            subtask_id = json.loads(body)["id"]
-            status, _ = await connection.request(
-                "PATCH", f"{API}tasks/{task_id}/subtasks/{subtask_id}", {"completed": True}
-            )
-            failures += status != 200
-        await connection.close()
-
     cpu = [server.cpu_seconds() for server in watched]
-    started = time.perf_counter()
-    await asyncio.gather(*(writer(n) for n in range(WRITERS)))
-    seconds = time.perf_counter() - started
+    seconds, failures = await run_writers(servers, task_id)
     cpu = [server.cpu_seconds() - before for server, before in zip(watched, cpu, strict=True)]
     last = servers[0].api("GET", "status")["lastSeq"]
     deadline = time.perf_counter() + 30

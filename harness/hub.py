@@ -16,12 +16,11 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .http import ApiError, json_request
 from .server import REPO, free_port, isolated_env
 
 BIN = Path(sys.executable).parent
@@ -76,37 +75,6 @@ c.Spawner.environment = {
 """
 
 
-class HubError(AssertionError):
-    """An error status from the Hub or a server behind it, with the body it sent."""
-
-    def __init__(self, status: int, body: Any) -> None:
-        super().__init__(f"{status}: {body}")
-        self.status = status
-        self.body = body
-
-
-def request(
-    url: str, method: str = "GET", body: Any = None, token: str | None = None, timeout: float = 30
-) -> Any:
-    """One JSON request; raises HubError on an error status (its body parsed when JSON)."""
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"token {token}"
-    data = None if body is None else json.dumps(body).encode()
-    message = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(message, timeout=timeout) as response:
-            raw = response.read()
-    except urllib.error.HTTPError as error:
-        raw = error.read()
-        try:
-            payload = json.loads(raw)
-        except ValueError:
-            payload = raw.decode(errors="replace")
-        raise HubError(error.code, payload) from None
-    return json.loads(raw) if raw else None
-
-
 class HubUser:
     """One user's single-user server, reached through the Hub's proxy with the user's token."""
 
@@ -132,7 +100,7 @@ class HubUser:
 
     def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
         """A request to `<server>/<path>` with the user's token (or `token`)."""
-        return request(self.url + path, method, body, token or self.token)
+        return json_request(self.url + path, method, body, token or self.token)
 
     def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
         return self.call(method, f"maestro/api/{path}", body, token)
@@ -182,7 +150,7 @@ class Hub:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def hub_api(self, method: str, path: str, body: Any = None) -> Any:
-        return request(f"{self.url}hub/api/{path}", method, body, self.admin_token)
+        return json_request(f"{self.url}hub/api/{path}", method, body, self.admin_token)
 
     def _user_environment(self, name: str) -> dict[str, str]:
         """What a user's server needs beyond the Hub's own variables: its folders, this
@@ -258,7 +226,7 @@ class Hub:
             try:
                 self.hub_api("GET", "")
                 return self
-            except (HubError, OSError):
+            except (ApiError, OSError):
                 if time.monotonic() > deadline:
                     raise RuntimeError(
                         f"jupyterhub did not answer in {timeout}s:\n{self.log()[-4000:]}"

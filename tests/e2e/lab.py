@@ -14,6 +14,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from harness.http import ApiError, json_request
+
 HERE = Path(__file__).parent
 
 # The test agent: records which session ran it (the terminal's text is canvas-drawn, so tests
@@ -38,13 +40,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-class ApiError(AssertionError):
-    def __init__(self, status: int, body: Any) -> None:
-        super().__init__(f"{status}: {body}")
-        self.status = status
-        self.body = body
 
 
 class LabServer:
@@ -155,24 +150,7 @@ class LabServer:
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         """A JSON request with the token; raises ApiError on an error status."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.url + path,
-            data=data,
-            method=method,
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            try:
-                payload = json.loads(raw)
-            except ValueError:
-                payload = raw.decode(errors="replace")
-            raise ApiError(error.code, payload) from None
-        return json.loads(raw) if raw else None
+        return json_request(self.url + path, method, body, self.token)
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
         return self.call(method, f"maestro/api/{path}", body)

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from harness.hub import Hub, HubError, HubUser
+from harness.http import ApiError
+from harness.hub import Hub, HubUser
 from tests.postgres_support import PostgresCluster, postgres_cluster
 
 from .conftest import make_isolated_env
@@ -216,11 +217,11 @@ def test_the_session_token_opens_neither_jupyter_nor_b_server(
     a, b = users["a"], users["b"]
     token = session_token(a, spawned["id"])
 
-    with pytest.raises(HubError) as jupyter:
+    with pytest.raises(ApiError) as jupyter:
         a.call("GET", "api/contents", token=token)
     assert jupyter.value.status in (401, 403)
 
-    with pytest.raises(HubError) as foreign:
+    with pytest.raises(ApiError) as foreign:
         b.api("GET", "tasks", token=token)
     assert foreign.value.status == 403 and foreign.value.body["error"] == "foreign_token"
 
@@ -234,7 +235,7 @@ def test_after_the_session_ends_its_token_is_refused(
 
     a.api("POST", f"sessions/{session_id}/stop", {})
 
-    with pytest.raises(HubError) as revoked:
+    with pytest.raises(ApiError) as revoked:
         a.api("GET", "status", token=token)
     assert revoked.value.status == 401 and revoked.value.body["error"] == "token_revoked"
     assert session_id in revoked.value.body["message"]
@@ -254,7 +255,7 @@ def test_a_worker_asked_of_b_server_is_b_server_session(users: dict[str, HubUser
     assert worker["owner"]["user"] == "b"
     assert a.api("GET", f"sessions/{worker['id']}")["owner"] == worker["owner"]
 
-    with pytest.raises(HubError) as elsewhere:
+    with pytest.raises(ApiError) as elsewhere:
         a.api("POST", f"sessions/{worker['id']}/stop", {})
     assert elsewhere.value.status == 409 and elsewhere.value.body["error"] == "session_elsewhere"
     assert elsewhere.value.body["details"]["owner"] == worker["owner"]

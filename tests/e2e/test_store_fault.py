@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from harness.http import ApiError
+
 from .conftest import make_isolated_env
-from .lab import ApiError, LabServer
+from .lab import LabServer
 from .pages import LabPage
 
 
