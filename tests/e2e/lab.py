@@ -155,6 +155,13 @@ class LabServer:
     def api(self, method: str, path: str, body: Any = None) -> Any:
         return self.call(method, f"maestro/api/{path}", body)
 
+    def spawn_for_new_task(self, title: str, **extra: Any) -> dict[str, Any]:
+        """A new task and a session spawned for it, the way the CLI does (no browser)."""
+        task = self.api("POST", "tasks", {"title": title})
+        return self.api(
+            "POST", "sessions/spawn", {"taskIds": [task["id"]], "spawnSource": "cli", **extra}
+        )
+
     def agent_input(self, session_id: str) -> str | None:
         """The line the reader agent of a session read from its terminal, once it read one."""
         path = self.agent_log.with_name(f"{self.agent_log.name}.{session_id}.input")

@@ -18,11 +18,6 @@ def lab(lab_server: LabServer, context: Any, workspace: str) -> LabPage:
     return lab
 
 
-def spawn(server: LabServer, title: str) -> dict[str, Any]:
-    task = server.api("POST", "tasks", {"title": title})
-    return server.api("POST", "sessions/spawn", {"taskIds": [task["id"]], "spawnSource": "cli"})
-
-
 def badge(lab: LabPage) -> int:
     value = lab.page.locator(PANEL_TAB).get_attribute("data-maestro-needs-you")
     return int(value) if value else 0
@@ -38,7 +33,7 @@ def current_session(lab: LabPage) -> str | None:
 def test_a_session_that_needs_input_is_notified_by_name_and_open_brings_its_tab(
     lab_server: LabServer, lab: LabPage
 ) -> None:
-    session = spawn(lab_server, "Rotate the <b>database</b> password")
+    session = lab_server.spawn_for_new_task("Rotate the <b>database</b> password")
     tab = lab.session_tab(session["id"])
     tab.wait_for(state="visible")
     assert current_session(lab) != session["id"]
@@ -74,7 +69,7 @@ def test_a_session_that_needs_input_is_notified_by_name_and_open_brings_its_tab(
 def test_claude_asking_for_permission_through_its_hook_is_notified(
     lab_server: LabServer, lab: LabPage
 ) -> None:
-    session = spawn(lab_server, "Refactor the parser")
+    session = lab_server.spawn_for_new_task("Refactor the parser")
     lab.session_tab(session["id"]).wait_for(state="visible")
     before = badge(lab)
 
@@ -104,9 +99,9 @@ def test_a_kind_turned_off_in_the_settings_is_not_notified(
     lab.page.reload()
     LabPage(lab.page, lab_server).wait_until_live()
     try:
-        quiet = spawn(lab_server, "Write the migration")
+        quiet = lab_server.spawn_for_new_task("Write the migration")
         lab.session_tab(quiet["id"]).wait_for(state="visible")
-        told = spawn(lab_server, "Write the changelog")
+        told = lab_server.spawn_for_new_task("Write the changelog")
         lab.session_tab(told["id"]).wait_for(state="visible")
 
         lab_server.api(

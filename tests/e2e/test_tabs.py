@@ -53,13 +53,6 @@ def lab(server: LabServer, context: Any, workspace: str) -> LabPage:
     return lab
 
 
-def spawn(server: LabServer, title: str, **extra: Any) -> dict[str, Any]:
-    task = server.api("POST", "tasks", {"title": title})
-    return server.api(
-        "POST", "sessions/spawn", {"taskIds": [task["id"]], "spawnSource": "cli", **extra}
-    )
-
-
 def tab_titles(lab: LabPage, ids: list[str]) -> dict[str, dict[str, str]]:
     """{session id: {label, caption, className}} of each open session tab."""
     return lab.page.evaluate(
@@ -85,7 +78,7 @@ def current_session(lab: LabPage) -> str | None:
 
 
 def test_twenty_session_tabs_have_distinct_short_titles(server: LabServer, lab: LabPage) -> None:
-    sessions = [spawn(server, title) for title in SIMILAR_TITLES]
+    sessions = [server.spawn_for_new_task(title) for title in SIMILAR_TITLES]
     ids = [session["id"] for session in sessions]
 
     titles = eventually(lambda: (found := tab_titles(lab, ids)) and len(found) == 20 and found)
@@ -108,9 +101,11 @@ def test_twenty_session_tabs_have_distinct_short_titles(server: LabServer, lab: 
 def test_arranging_puts_an_orchestrators_sessions_in_one_tab_area(
     server: LabServer, lab: LabPage
 ) -> None:
-    lead = spawn(server, "Ship the release", role="orchestrator")
-    team = [spawn(server, f"Release step {n}", parentSessionId=lead["id"]) for n in range(3)]
-    other = spawn(server, "Unrelated work")
+    lead = server.spawn_for_new_task("Ship the release", role="orchestrator")
+    team = [
+        server.spawn_for_new_task(f"Release step {n}", parentSessionId=lead["id"]) for n in range(3)
+    ]
+    other = server.spawn_for_new_task("Unrelated work")
     ids = [lead["id"], other["id"], *(session["id"] for session in team)]
     eventually(lambda: len(tab_titles(lab, ids)) == 5)
 
@@ -135,7 +130,9 @@ def test_a_background_tab_leaves_the_agent_at_its_spawn_size(
 ) -> None:
     lab.page.wait_for_selector(".jp-Launcher")  # the main area's current tab
 
-    session = spawn(server, "Draw at the size asked for", agent="sizes", rows=40, cols=120)
+    session = server.spawn_for_new_task(
+        "Draw at the size asked for", agent="sizes", rows=40, cols=120
+    )
 
     tab = lab.session_tab(session["id"])
     tab.wait_for(state="attached")
@@ -175,7 +172,7 @@ def status_of(server: LabServer, kind: str, id: str) -> str:
 def test_resume_opens_the_new_session_and_brings_its_tab_forward(
     server: LabServer, lab: LabPage
 ) -> None:
-    ended = spawn(server, "Pick up where it stopped", agent="resumable")
+    ended = server.spawn_for_new_task("Pick up where it stopped", agent="resumable")
     lab.session_tab(ended["id"]).wait_for(state="attached")
     server.api("POST", f"sessions/{ended['id']}/stop", {})
     eventually(lambda: status_of(server, "sessions", ended["id"]) == "stopped")
@@ -188,7 +185,7 @@ def test_resume_opens_the_new_session_and_brings_its_tab_forward(
 
 
 def test_a_session_that_cannot_be_resumed_says_why(server: LabServer, lab: LabPage) -> None:
-    ended = spawn(server, "Nothing to resume")
+    ended = server.spawn_for_new_task("Nothing to resume")
     server.api("POST", f"sessions/{ended['id']}/stop", {})
     eventually(lambda: status_of(server, "sessions", ended["id"]) == "stopped")
 
@@ -200,7 +197,7 @@ def test_a_session_that_cannot_be_resumed_says_why(server: LabServer, lab: LabPa
 def test_completing_a_task_whose_session_runs_asks_whether_to_stop_it(
     server: LabServer, lab: LabPage
 ) -> None:
-    session = spawn(server, "Finish the quarterly report")
+    session = server.spawn_for_new_task("Finish the quarterly report")
     (task_id,) = session["taskIds"]
     lab.session_tab(session["id"]).wait_for(state="attached")  # the board has seen it
     dialog = lab.page.locator(".jp-Dialog")
@@ -232,7 +229,8 @@ def test_a_spawn_naming_no_size_starts_at_the_size_lab_reported(
     lab.page.set_viewport_size({"width": 1100, "height": 700})  # reported again on resize
     lab.page.wait_for_timeout(1000)  # the report waits for the resize to settle
 
-    session = spawn(server, "Start at the window's size")  # as the CLI does: no rows, cols
+    # As the CLI does: no rows, cols.
+    session = server.spawn_for_new_task("Start at the window's size")
 
     started = eventually(lambda: server.agent_runs().get(session["id"]))
     lab.session_tab(session["id"]).click()
