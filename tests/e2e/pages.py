@@ -80,6 +80,11 @@ class LabPage:
             session_id,
         )
 
+    def needs_you_count(self) -> int:
+        """The count on the Maestro sidebar icon of sessions that need this window's person."""
+        value = self.page.locator(PANEL_TAB).get_attribute("data-maestro-needs-you")
+        return int(value) if value else 0
+
     def notifications(self) -> str:
         return " ".join(self.page.locator(".Toastify__toast").all_inner_texts())
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from .lab import LabServer
-from .pages import PANEL_TAB, LabPage, eventually
+from .pages import LabPage, eventually
 
 
 @pytest.fixture
@@ -16,11 +16,6 @@ def lab(lab_server: LabServer, context: Any, workspace: str) -> LabPage:
     lab = LabPage(context.new_page(), lab_server).open(workspace)
     lab.wait_until_live()
     return lab
-
-
-def badge(lab: LabPage) -> int:
-    value = lab.page.locator(PANEL_TAB).get_attribute("data-maestro-needs-you")
-    return int(value) if value else 0
 
 
 def current_session(lab: LabPage) -> str | None:
@@ -37,7 +32,7 @@ def test_a_session_that_needs_input_is_notified_by_name_and_open_brings_its_tab(
     tab = lab.session_tab(session["id"])
     tab.wait_for(state="visible")
     assert current_session(lab) != session["id"]
-    before = badge(lab)
+    before = lab.needs_you_count()
 
     lab_server.api(
         "POST",
@@ -50,7 +45,7 @@ def test_a_session_that_needs_input_is_notified_by_name_and_open_brings_its_tab(
     # Named in plain text: the session's name and message as typed, never read as HTML.
     assert session["name"] in toast.inner_text()
     assert toast.locator("b, i").count() == 0
-    eventually(lambda: badge(lab) == before + 1)
+    eventually(lambda: lab.needs_you_count() == before + 1)
     assert "maestro-tab-status-needs_input" in (tab.get_attribute("class") or "")
 
     toast.get_by_role("button", name="Open").click()
@@ -61,7 +56,7 @@ def test_a_session_that_needs_input_is_notified_by_name_and_open_brings_its_tab(
     lab_server.api(
         "POST", f"sessions/{session['id']}/report", {"kind": "progress", "message": "thanks"}
     )
-    eventually(lambda: badge(lab) == before)
+    eventually(lambda: lab.needs_you_count() == before)
     eventually(lambda: "maestro-tab-status-needs_input" not in (tab.get_attribute("class") or ""))
     toast.wait_for(state="detached")
 
@@ -71,7 +66,7 @@ def test_claude_asking_for_permission_through_its_hook_is_notified(
 ) -> None:
     session = lab_server.spawn_for_new_task("Refactor the parser")
     lab.session_tab(session["id"]).wait_for(state="visible")
-    before = badge(lab)
+    before = lab.needs_you_count()
 
     lab_server.api(
         "POST",
@@ -86,7 +81,7 @@ def test_claude_asking_for_permission_through_its_hook_is_notified(
     toast = lab.page.locator(".Toastify__toast", has_text="needs your permission to use Bash")
     toast.wait_for()
     assert session["name"] in toast.inner_text()
-    eventually(lambda: badge(lab) == before + 1)
+    eventually(lambda: lab.needs_you_count() == before + 1)
 
 
 def test_a_kind_turned_off_in_the_settings_is_not_notified(

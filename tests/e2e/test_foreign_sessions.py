@@ -120,6 +120,32 @@ def test_another_servers_session_is_listed_with_its_owner_and_never_opens(
     assert f"maestro_{foreign['id']}" not in terminals(first)
 
 
+def test_another_servers_session_that_needs_input_is_not_counted_here(
+    first: LabServer, second: LabServer, lab: LabPage, workspace: str
+) -> None:
+    own = first.spawn_for_new_task("Answer the reviewer")
+    foreign = second.spawn_for_new_task("Answer the auditor")
+    for server, session, question in (
+        (first, own, "which reviewer?"),
+        (second, foreign, "which audit?"),
+    ):
+        server.api(
+            "POST", f"sessions/{session['id']}/report", {"kind": "needs_input", "message": question}
+        )
+    lab.page.locator(".Toastify__toast", has_text="which reviewer?").wait_for()
+
+    # The foreign session's events arrive on a reload (SQLite: replayed from the shared log).
+    lab.open(workspace, reset=False)
+    lab.wait_until_live()
+    session_row(lab, foreign).wait_for()
+    here = first.api("GET", "status")["server"]["id"]
+    waiting = first.api("GET", "sessions?status=needs_input")["items"]
+    mine = [s for s in waiting if (s["owner"] or {}).get("server") in (None, here)]
+    assert foreign["id"] in {s["id"] for s in waiting} and own["id"] in {s["id"] for s in mine}
+    eventually(lambda: lab.needs_you_count() == len(mine))
+    assert "which audit?" not in lab.notifications()
+
+
 def test_a_tab_lab_makes_for_another_servers_session_is_closed(
     first: LabServer, second: LabServer, lab: LabPage
 ) -> None:
